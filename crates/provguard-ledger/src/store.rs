@@ -1,0 +1,414 @@
+//! Reading and committing the ledger folder.
+
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use fs_err as fs;
+use provguard_lineage::{Evidence, Fingerprint, NORMALISATION, Origin, SourceId, SourceKind};
+use serde::{Deserialize, Serialize};
+
+use crate::LedgerError;
+
+const FORMAT: &str = "provguard-ledger/1";
+const MANIFEST: &str = "manifest.json";
+const SEGMENTS: &str = "segments";
+const MAGIC: &[u8; 8] = b"PGSEG001";
+const ENTRY_BYTES: usize = 32 + 4 + 4;
+
+/// A registered source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceEntry {
+    /// The source's name; for a synthetic source, the model's name.
+    pub name: String,
+    /// Human or synthetic.
+    pub origin: Origin,
+    /// Every text of this source was chosen by people.
+    pub curated: bool,
+}
+
+/// One registration: a set of files recorded under a source.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registration {
+    /// Sequence number, from 1.
+    pub id: u64,
+    /// The source registered.
+    pub source: String,
+    /// The files read, as given.
+    pub files: Vec<String>,
+    /// Texts read.
+    pub texts: u64,
+    /// Entries that were new to the ledger.
+    pub new_entries: u64,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SegmentEntry {
+    file: String,
+    entries: u64,
+    blake3: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    normalisation: String,
+    sources: Vec<SourceEntry>,
+    fields: Vec<String>,
+    registrations: Vec<Registration>,
+    segments: Vec<SegmentEntry>,
+}
+
+impl Manifest {
+    fn empty() -> Self {
+        Self {
+            format: FORMAT.to_owned(),
+            normalisation: NORMALISATION.to_owned(),
+            sources: Vec::new(),
+            fields: Vec::new(),
+            registrations: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+}
+
+/// What the ledger knows about one fingerprint.
+#[derive(Debug, Default, Clone)]
+struct Known {
+    /// Sorted, without repeats.
+    sources: Vec<SourceId>,
+    /// (source, field) pairs, sorted.
+    entries: Vec<(SourceId, u32)>,
+}
+
+/// An open ledger, loaded into memory for lookups.
+#[derive(Debug)]
+pub struct Ledger {
+    dir: PathBuf,
+    manifest: Manifest,
+    known: HashMap<Fingerprint, Known>,
+    entries: u64,
+}
+
+impl Ledger {
+    /// Opens the ledger in `dir`; an error if there is none.
+    pub fn open(dir: &Path) -> Result<Self, LedgerError> {
+        if !dir.join(MANIFEST).is_file() {
+            return Err(LedgerError::Missing(dir.to_owned()));
+        }
+        Self::load(dir)
+    }
+
+    /// Opens the ledger in `dir`, or an empty one that the first commit will create.
+    pub fn open_or_new(dir: &Path) -> Result<Self, LedgerError> {
+        if dir.join(MANIFEST).is_file() {
+            Self::load(dir)
+        } else {
+            Ok(Self {
+                dir: dir.to_owned(),
+                manifest: Manifest::empty(),
+                known: HashMap::new(),
+                entries: 0,
+            })
+        }
+    }
+
+    fn load(dir: &Path) -> Result<Self, LedgerError> {
+        let path = dir.join(MANIFEST);
+        let text = fs::read_to_string(&path)?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|source| LedgerError::Manifest { path: path.clone(), source })?;
+        for (found, expected) in
+            [(&manifest.format, FORMAT), (&manifest.normalisation, NORMALISATION)]
+        {
+            if found != expected {
+                return Err(LedgerError::Version {
+                    path: dir.to_owned(),
+                    found: found.clone(),
+                    expected: expected.to_owned(),
+                });
+            }
+        }
+
+        let mut ledger = Self { dir: dir.to_owned(), manifest, known: HashMap::new(), entries: 0 };
+        for segment in ledger.manifest.segments.clone() {
+            let bytes = read_segment(&dir.join(&segment.file), &segment)?;
+            for entry in bytes.chunks_exact(ENTRY_BYTES) {
+                let (fingerprint, source, field) = decode_entry(entry);
+                ledger.insert(fingerprint, source, field);
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// The ledger's folder.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The registered sources, indexed by [`SourceId`].
+    #[must_use]
+    pub fn sources(&self) -> &[SourceEntry] {
+        &self.manifest.sources
+    }
+
+    /// The kinds of the registered sources, indexed by [`SourceId`], for a composition.
+    #[must_use]
+    pub fn source_kinds(&self) -> Vec<SourceKind> {
+        self.sources().iter().map(|s| SourceKind { origin: s.origin, curated: s.curated }).collect()
+    }
+
+    /// The registrations, oldest first.
+    #[must_use]
+    pub fn registrations(&self) -> &[Registration] {
+        &self.manifest.registrations
+    }
+
+    /// Number of (fingerprint, source, field) entries.
+    #[must_use]
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Number of distinct fingerprints.
+    #[must_use]
+    pub fn fingerprints(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Records `texts` (each a field name and a fingerprint) under `source` and commits them
+    /// as one registration. Entries the ledger already holds are not written again; when
+    /// nothing is new, nothing is committed and `None` is returned.
+    ///
+    /// Writers are serialised by a lock on the folder's `lock` file; the ledger is reloaded
+    /// under the lock, so a registration made meanwhile by another process is kept.
+    pub fn register(
+        &mut self,
+        source: &SourceEntry,
+        files: Vec<String>,
+        texts: impl IntoIterator<Item = (String, Fingerprint)>,
+    ) -> Result<Option<Registration>, LedgerError> {
+        fs::create_dir_all(self.dir.join(SEGMENTS))?;
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("lock"))?;
+        lock.file().lock()?;
+        if self.dir.join(MANIFEST).is_file() {
+            *self = Self::load(&self.dir)?;
+        }
+
+        let source_id = self.source_id(source)?;
+        let mut fresh: Vec<(Fingerprint, u32)> = Vec::new();
+        let mut count = 0u64;
+        for (field, fingerprint) in texts {
+            count += 1;
+            let field_id = self.field_id(&field);
+            if self.insert(fingerprint, source_id, field_id) {
+                fresh.push((fingerprint, field_id));
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(None);
+        }
+
+        let id = self.manifest.registrations.last().map_or(1, |r| r.id + 1);
+        let file = format!("{SEGMENTS}/{id:06}.seg");
+        let mut bytes = Vec::with_capacity(MAGIC.len() + fresh.len() * ENTRY_BYTES);
+        bytes.extend_from_slice(MAGIC);
+        for (fingerprint, field) in &fresh {
+            bytes.extend_from_slice(&fingerprint.0);
+            bytes.extend_from_slice(&source_id.to_le_bytes());
+            bytes.extend_from_slice(&field.to_le_bytes());
+        }
+        write_atomically(&self.dir.join(&file), &bytes)?;
+
+        let registration = Registration {
+            id,
+            source: source.name.clone(),
+            files,
+            texts: count,
+            new_entries: fresh.len() as u64,
+            at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        };
+        self.manifest.segments.push(SegmentEntry {
+            file,
+            entries: fresh.len() as u64,
+            blake3: blake3::hash(&bytes).to_hex().to_string(),
+        });
+        self.manifest.registrations.push(registration.clone());
+        let manifest = serde_json::to_vec_pretty(&self.manifest)
+            .map_err(|e| std::io::Error::other(format!("cannot encode the manifest: {e}")))?;
+        write_atomically(&self.dir.join(MANIFEST), &manifest)?;
+        sync_dir(&self.dir)?;
+        Ok(Some(registration))
+    }
+
+    fn source_id(&mut self, source: &SourceEntry) -> Result<SourceId, LedgerError> {
+        let sources = &mut self.manifest.sources;
+        if let Some(i) = sources.iter().position(|s| s.name == source.name) {
+            let known = &sources[i];
+            if known.origin != source.origin || known.curated != source.curated {
+                return Err(LedgerError::SourceConflict {
+                    name: source.name.clone(),
+                    registered: describe(known),
+                    requested: describe(source),
+                });
+            }
+            return Ok(i as SourceId);
+        }
+        sources.push(source.clone());
+        Ok((sources.len() - 1) as SourceId)
+    }
+
+    fn field_id(&mut self, field: &str) -> u32 {
+        let fields = &mut self.manifest.fields;
+        if let Some(i) = fields.iter().position(|f| f == field) {
+            return i as u32;
+        }
+        fields.push(field.to_owned());
+        (fields.len() - 1) as u32
+    }
+
+    /// Adds an entry to the in-memory index; false when it was there already.
+    fn insert(&mut self, fingerprint: Fingerprint, source: SourceId, field: u32) -> bool {
+        let known = self.known.entry(fingerprint).or_default();
+        let Err(at) = known.entries.binary_search(&(source, field)) else {
+            return false;
+        };
+        known.entries.insert(at, (source, field));
+        if let Err(at) = known.sources.binary_search(&source) {
+            known.sources.insert(at, source);
+        }
+        self.entries += 1;
+        true
+    }
+}
+
+impl Evidence for Ledger {
+    fn sources_of(&self, fingerprint: &Fingerprint) -> &[SourceId] {
+        self.known.get(fingerprint).map_or(&[], |k| k.sources.as_slice())
+    }
+}
+
+fn describe(source: &SourceEntry) -> String {
+    let curated = if source.curated { ", curated" } else { "" };
+    format!("`{}`{curated}", source.origin.as_str())
+}
+
+fn decode_entry(entry: &[u8]) -> (Fingerprint, SourceId, u32) {
+    let mut fingerprint = [0u8; 32];
+    fingerprint.copy_from_slice(&entry[..32]);
+    let source = u32::from_le_bytes([entry[32], entry[33], entry[34], entry[35]]);
+    let field = u32::from_le_bytes([entry[36], entry[37], entry[38], entry[39]]);
+    (Fingerprint(fingerprint), source, field)
+}
+
+/// Reads a segment and checks it against its manifest entry; returns the entry bytes.
+fn read_segment(path: &Path, expected: &SegmentEntry) -> Result<Vec<u8>, LedgerError> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?.read_to_end(&mut bytes)?;
+    let damaged = |what: String| LedgerError::Segment { path: path.to_owned(), what };
+    if blake3::hash(&bytes).to_hex().as_str() != expected.blake3 {
+        return Err(damaged("its blake3 hash differs from the manifest's".to_owned()));
+    }
+    let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        return Err(damaged("it does not start with the segment magic".to_owned()));
+    };
+    if body.len() != expected.entries as usize * ENTRY_BYTES {
+        return Err(damaged(format!(
+            "it holds {} bytes of entries, the manifest says {} entries",
+            body.len(),
+            expected.entries
+        )));
+    }
+    Ok(body.to_vec())
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&tmp, path)?;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, origin: Origin) -> SourceEntry {
+        SourceEntry { name: name.to_owned(), origin, curated: false }
+    }
+
+    fn fp(s: &str) -> Fingerprint {
+        Fingerprint::of_text(s).0
+    }
+
+    #[test]
+    fn registering_twice_adds_nothing_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
+        let texts = || vec![("output".to_owned(), fp("a")), ("output".to_owned(), fp("b"))];
+        let gpt = source("gpt", Origin::Synthetic);
+
+        let first = ledger.register(&gpt, vec!["x".into()], texts()).unwrap().unwrap();
+        assert_eq!((first.texts, first.new_entries), (2, 2));
+        assert!(ledger.register(&gpt, vec!["x".into()], texts()).unwrap().is_none());
+
+        let reopened = Ledger::open(dir.path()).unwrap();
+        assert_eq!(reopened.entries(), 2);
+        assert_eq!(reopened.registrations().len(), 1);
+        assert_eq!(reopened.sources_of(&fp("A")), &[0]);
+    }
+
+    #[test]
+    fn same_text_under_two_sources_names_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
+        let one = || vec![("output".to_owned(), fp("Canberra."))];
+        ledger.register(&source("b", Origin::Synthetic), vec![], one()).unwrap();
+        ledger.register(&source("a", Origin::Human), vec![], one()).unwrap();
+        let reopened = Ledger::open(dir.path()).unwrap();
+        assert_eq!(reopened.sources_of(&fp("canberra.")), &[0, 1]);
+    }
+
+    #[test]
+    fn origin_conflict_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
+        ledger.register(&source("x", Origin::Human), vec![], [("t".into(), fp("1"))]).unwrap();
+        let err = ledger
+            .register(&source("x", Origin::Synthetic), vec![], [("t".into(), fp("2"))])
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::SourceConflict { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_modified_segment_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
+        ledger.register(&source("x", Origin::Human), vec![], [("t".into(), fp("1"))]).unwrap();
+        let segment = dir.path().join("segments/000001.seg");
+        let mut bytes = std::fs::read(&segment).unwrap();
+        bytes[10] ^= 1;
+        std::fs::write(&segment, bytes).unwrap();
+        let err = Ledger::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("000001.seg"), "{err}");
+    }
+}
