@@ -1,0 +1,233 @@
+//! Policy files.
+
+use std::path::{Path, PathBuf};
+
+use fs_err as fs;
+use serde::{Deserialize, Serialize};
+
+/// Errors reading a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The file is not a valid policy.
+    #[error("policy `{path}` is not valid: {message}")]
+    Invalid {
+        /// The policy file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// A limit: block beyond `block`, flag beyond `flag`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Limit {
+    /// A bare number: block beyond it.
+    Block(f64),
+    /// Thresholds by level; either may be left out.
+    Levels {
+        /// Flag beyond this value.
+        #[serde(default)]
+        flag: Option<f64>,
+        /// Block beyond this value.
+        #[serde(default)]
+        block: Option<f64>,
+    },
+}
+
+impl Limit {
+    /// The flag threshold, if any.
+    #[must_use]
+    pub fn flag(self) -> Option<f64> {
+        match self {
+            Self::Block(_) => None,
+            Self::Levels { flag, .. } => flag,
+        }
+    }
+
+    /// The block threshold, if any.
+    #[must_use]
+    pub fn block(self) -> Option<f64> {
+        match self {
+            Self::Block(b) => Some(b),
+            Self::Levels { block, .. } => block,
+        }
+    }
+}
+
+/// The limits of a policy; each is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Smallest share of human-origin records (after unknown records are folded).
+    pub min_human_share: Option<Limit>,
+    /// Largest cross-influence share `X_k` of the home model.
+    pub max_cross_influence_share: Option<Limit>,
+    /// Largest synthetic depth `D_k` of the home model.
+    pub max_synthetic_depth: Option<Limit>,
+    /// Largest share of records of unknown origin (before folding).
+    pub max_unknown_share: Option<Limit>,
+}
+
+/// How records of unknown origin are folded before shares are compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownRule {
+    /// Counted as the home model's own outputs: the worst case for anchoring.
+    #[default]
+    CountAsSynthetic,
+    /// Counted as human.
+    CountAsHuman,
+    /// Dropped, and the other shares renormalised.
+    Exclude,
+}
+
+impl UnknownRule {
+    /// The spelling used in policy files.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CountAsSynthetic => "count-as-synthetic",
+            Self::CountAsHuman => "count-as-human",
+            Self::Exclude => "exclude",
+        }
+    }
+}
+
+/// A policy file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Gate settings.
+    #[serde(default)]
+    pub gate: Gate,
+}
+
+/// Gate settings (the `[gate]` table).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    /// How unknown records are folded before shares are compared.
+    #[serde(default)]
+    pub unknown: UnknownRule,
+}
+
+impl Policy {
+    /// Parses and validates a policy; `origin` names the file in errors.
+    ///
+    /// ```
+    /// use provguard_gate::Policy;
+    /// let p = Policy::from_toml("[limits]\nmax_unknown_share = { flag = 0.1, block = 0.3 }\n", "p.toml").unwrap();
+    /// assert_eq!(p.limits.max_unknown_share.unwrap().block(), Some(0.3));
+    /// ```
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, PolicyError> {
+        let invalid = |message: String| PolicyError::Invalid {
+            path: origin.into(),
+            message,
+        };
+        let policy: Self = toml::from_str(text).map_err(|e| invalid(toml_message(&e)))?;
+        policy.validate().map_err(invalid)?;
+        Ok(policy)
+    }
+
+    /// Reads a policy file.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = fs::read_to_string(path)?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The limits by name, each with whether a larger value is worse.
+    #[must_use]
+    pub fn limits(&self) -> [(&'static str, Option<Limit>, bool); 4] {
+        let l = &self.limits;
+        [
+            ("min_human_share", l.min_human_share, false),
+            (
+                "max_cross_influence_share",
+                l.max_cross_influence_share,
+                true,
+            ),
+            ("max_synthetic_depth", l.max_synthetic_depth, true),
+            ("max_unknown_share", l.max_unknown_share, true),
+        ]
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (name, limit, larger_is_worse) in self.limits() {
+            let Some(limit) = limit else { continue };
+            let key = format!("limits.{name}");
+            let (flag, block) = (limit.flag(), limit.block());
+            if flag.is_none() && block.is_none() {
+                return Err(format!("`{key}` sets neither `flag` nor `block`"));
+            }
+            for (level, value) in [("flag", flag), ("block", block)] {
+                let Some(v) = value else { continue };
+                let is_share = name.ends_with("_share");
+                if !v.is_finite() || v < 0.0 || (is_share && v > 1.0) {
+                    let range = if is_share {
+                        "a share from 0 to 1"
+                    } else {
+                        "a number from 0"
+                    };
+                    return Err(format!("`{key}.{level}` is `{v}`, expected {range}"));
+                }
+            }
+            if let (Some(f), Some(b)) = (flag, block) {
+                let ordered = if larger_is_worse { f <= b } else { f >= b };
+                if !ordered {
+                    let word = if larger_is_worse { "above" } else { "below" };
+                    return Err(format!(
+                        "`{key}`: the block threshold `{b}` must lie {word} the flag threshold `{f}`"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// toml's message without its source excerpt, on one line.
+fn toml_message(e: &toml::de::Error) -> String {
+    let mut message = e.message().to_owned();
+    if let Some(span) = e.span() {
+        message = format!("{message} (at byte {})", span.start);
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let err = Policy::from_toml("[limits]\nmax_unknwn_share = 0.2\n", "p.toml").unwrap_err();
+        assert!(err.to_string().contains("max_unknwn_share"), "{err}");
+        let err = Policy::from_toml("[limits]\nmin_human_share = 1.5\n", "p.toml").unwrap_err();
+        assert!(
+            err.to_string().contains("limits.min_human_share.block"),
+            "{err}"
+        );
+        let err = Policy::from_toml(
+            "[limits]\nmin_human_share = { flag = 0.2, block = 0.4 }\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("below"), "{err}");
+        let err = Policy::from_toml("[gate]\nunknown = \"ignore\"\n", "p.toml").unwrap_err();
+        assert!(err.to_string().contains("ignore"), "{err}");
+    }
+
+    #[test]
+    fn missing_limits_are_not_enforced() {
+        let p = Policy::from_toml("", "p.toml").unwrap();
+        assert!(p.limits().iter().all(|(_, l, _)| l.is_none()));
+        assert_eq!(p.gate.unknown, UnknownRule::CountAsSynthetic);
+    }
+}

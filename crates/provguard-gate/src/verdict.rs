@@ -1,0 +1,213 @@
+//! Applying a policy to a scan's measurements.
+
+use serde::Serialize;
+
+use crate::Policy;
+
+/// What the gate decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Nothing is wrong.
+    Pass,
+    /// Someone should look; the data may go on.
+    Flag,
+    /// The data must not go on.
+    Block,
+}
+
+impl Level {
+    /// The lowercase name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Flag => "flag",
+            Self::Block => "block",
+        }
+    }
+}
+
+/// The quantities a policy can limit; `None` is undefined.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measurements {
+    /// Share of human-origin records after unknown records are folded.
+    pub human_share: Option<f64>,
+    /// Cross-influence share `X_k` of the home model.
+    pub cross_influence_share: Option<f64>,
+    /// Synthetic depth `D_k` of the home model.
+    pub synthetic_depth: Option<f64>,
+    /// Share of records of unknown origin, before folding.
+    pub unknown_share: Option<f64>,
+    /// Records rejected while reading.
+    pub rejected: u64,
+    /// Strict mode: any rejected record blocks.
+    pub strict: bool,
+}
+
+/// Why the verdict is not `pass`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// The limit (`max_unknown_share`), or `strict` for rejected records.
+    pub limit: String,
+    /// The level this reason calls for.
+    pub level: Level,
+    /// The measured value; `None` when it is undefined.
+    pub measured: Option<f64>,
+    /// The threshold that was crossed.
+    pub threshold: f64,
+    /// One sentence a person can act on.
+    pub message: String,
+}
+
+/// The gate's decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The most severe level among the reasons, or `pass`.
+    pub level: Level,
+    /// Every limit crossed, most severe first.
+    pub reasons: Vec<Reason>,
+}
+
+/// Applies `policy` to `m`.
+///
+/// ```
+/// use provguard_gate::{decide, Level, Measurements, Policy};
+/// let policy = Policy::from_toml("[limits]\nmin_human_share = { flag = 0.5, block = 0.2 }", "p").unwrap();
+/// let m = Measurements { human_share: Some(0.3), ..Measurements::default() };
+/// assert_eq!(decide(&policy, &m).level, Level::Flag);
+/// ```
+#[must_use]
+pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
+    let mut reasons = Vec::new();
+
+    if m.rejected > 0 {
+        let level = if m.strict { Level::Block } else { Level::Flag };
+        let mode = if m.strict {
+            "strict mode blocks them"
+        } else {
+            "lenient mode lets the rest pass"
+        };
+        reasons.push(Reason {
+            limit: "strict".to_owned(),
+            level,
+            measured: Some(m.rejected as f64),
+            threshold: 0.0,
+            message: format!("{} records could not be read; {mode}", m.rejected),
+        });
+    }
+
+    for (name, limit, larger_is_worse) in policy.limits() {
+        let Some(limit) = limit else { continue };
+        let measured = match name {
+            "min_human_share" => m.human_share,
+            "max_cross_influence_share" => m.cross_influence_share,
+            "max_synthetic_depth" => m.synthetic_depth,
+            _ => m.unknown_share,
+        };
+        let quantity = name
+            .trim_start_matches("min_")
+            .trim_start_matches("max_")
+            .replace('_', " ");
+        for (level, threshold) in [(Level::Block, limit.block()), (Level::Flag, limit.flag())] {
+            let Some(threshold) = threshold else { continue };
+            let message = match measured {
+                None => format!(
+                    "{quantity} is undefined (the home model is not anchored to human data), \
+                     so the {} limit `{threshold}` is violated",
+                    level.as_str()
+                ),
+                Some(v) if larger_is_worse && v > threshold => format!(
+                    "{quantity} {} is above the {} limit {}",
+                    round(v),
+                    level.as_str(),
+                    threshold
+                ),
+                Some(v) if !larger_is_worse && v < threshold => format!(
+                    "{quantity} {} is below the {} limit {}",
+                    round(v),
+                    level.as_str(),
+                    threshold
+                ),
+                Some(_) => continue,
+            };
+            reasons.push(Reason {
+                limit: name.to_owned(),
+                level,
+                measured,
+                threshold,
+                message,
+            });
+            break;
+        }
+    }
+
+    reasons.sort_by(|a, b| b.level.cmp(&a.level));
+    let level = reasons.first().map_or(Level::Pass, |r| r.level);
+    Verdict { level, reasons }
+}
+
+fn round(v: f64) -> String {
+    format!("{v:.4}")
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(text: &str) -> Policy {
+        Policy::from_toml(text, "p.toml").unwrap()
+    }
+
+    #[test]
+    fn each_level_is_reached_at_its_threshold() {
+        let p = policy("[limits]\nmax_unknown_share = { flag = 0.1, block = 0.3 }\n");
+        let at = |u| {
+            decide(
+                &p,
+                &Measurements {
+                    unknown_share: Some(u),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(at(0.1).level, Level::Pass);
+        assert_eq!(at(0.2).level, Level::Flag);
+        assert_eq!(at(0.31).level, Level::Block);
+        let reason = &at(0.31).reasons[0];
+        assert_eq!(
+            (reason.limit.as_str(), reason.threshold),
+            ("max_unknown_share", 0.3)
+        );
+        assert!(reason.message.contains("0.31"), "{}", reason.message);
+    }
+
+    #[test]
+    fn undefined_quantity_violates_its_limit() {
+        let p = policy("[limits]\nmax_cross_influence_share = { flag = 0.5 }\n");
+        let v = decide(&p, &Measurements::default());
+        assert_eq!(v.level, Level::Flag);
+        assert_eq!(v.reasons[0].measured, None);
+    }
+
+    #[test]
+    fn rejected_records_block_only_in_strict_mode() {
+        let p = policy("");
+        let m = Measurements {
+            rejected: 2,
+            strict: true,
+            ..Default::default()
+        };
+        assert_eq!(decide(&p, &m).level, Level::Block);
+        let m = Measurements {
+            rejected: 2,
+            strict: false,
+            ..Default::default()
+        };
+        assert_eq!(decide(&p, &m).level, Level::Flag);
+        assert_eq!(decide(&p, &Measurements::default()).level, Level::Pass);
+    }
+}
