@@ -1,0 +1,719 @@
+//! Schema detection: what a record's fields mean.
+//!
+//! Each record is validated on its own, by the fields it has; nothing is inferred from the
+//! first rows of a file. The schemas, in the order they are tried:
+//!
+//! | schema | recognised by | response side |
+//! |---|---|---|
+//! | chat messages | `messages`: a list of `{role, content}` | every assistant turn |
+//! | ShareGPT | `conversations`: a list of `{from, value}` (or `role`/`content`) | every assistant turn |
+//! | preference pair | `chosen` (with `rejected`, `prompt`) | the final assistant turn of `chosen` |
+//! | Alpaca | `output` (with `instruction`, `input`) | `output` |
+//! | prompt/completion | `completion` or `response` (with `prompt`) | `completion` / `response` |
+//! | plain text | `text` | `text` |
+//!
+//! A record is turned into canonical turns (system, user, assistant, tool call, tool) and the
+//! list of its response texts, which decide its lineage. Roles are matched without regard to
+//! case: `user`, `human`, `prompter` are the user; `assistant`, `gpt`, `chatgpt`, `bard`,
+//! `model` the assistant; `function_call`, `tool_call` a tool call the assistant made;
+//! `tool`, `function`, `observation`, `ipython` a tool's answer. Any other role is an error
+//! unless a role map names it.
+//!
+//! Content may be a string or a list of parts; text parts (`{"type": "text", "text": ...}` or
+//! plain strings) are joined with a newline, other parts (images) are skipped and flagged.
+//! A preference pair whose `chosen` is an HH-RLHF style transcript (`"\n\nHuman: ...
+//! \n\nAssistant: ..."`) is split into its turns; earlier assistant turns of `chosen` are
+//! context shared with `rejected`, so only the final one is the curated response.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The schemas a record can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchemaKind {
+    /// `messages` with `role`/`content`.
+    Messages,
+    /// `conversations` with `from`/`value`.
+    ShareGpt,
+    /// `prompt`, `chosen`, `rejected`.
+    Preference,
+    /// `instruction`, `input`, `output`.
+    Alpaca,
+    /// `prompt`, `completion` (or `response`).
+    PromptCompletion,
+    /// `text`.
+    Text,
+}
+
+impl SchemaKind {
+    /// The name used in reports.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Messages => "messages",
+            Self::ShareGpt => "sharegpt",
+            Self::Preference => "preference",
+            Self::Alpaca => "alpaca",
+            Self::PromptCompletion => "prompt-completion",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// Canonical roles of turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Instructions to the model.
+    System,
+    /// The person (or the prompt).
+    User,
+    /// The model's answer.
+    Assistant,
+    /// A call the assistant made to a tool.
+    ToolCall,
+    /// A tool's answer.
+    Tool,
+}
+
+impl Role {
+    /// The canonical name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+            Self::ToolCall => "tool_call",
+            Self::Tool => "tool",
+        }
+    }
+
+    /// The role a dataset's role name stands for, if it is a known one.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        let role = match name.to_ascii_lowercase().as_str() {
+            "system" => Self::System,
+            "user" | "human" | "prompter" => Self::User,
+            "assistant" | "gpt" | "chatgpt" | "bard" | "model" => Self::Assistant,
+            "function_call" | "tool_call" => Self::ToolCall,
+            "tool" | "function" | "observation" | "ipython" => Self::Tool,
+            _ => return None,
+        };
+        Some(role)
+    }
+}
+
+/// One canonical turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    /// Who speaks.
+    pub role: Role,
+    /// What was said.
+    pub text: String,
+}
+
+/// Something noteworthy about a record that does not make it invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// The record has a system turn.
+    SystemTurn,
+    /// A turn is empty.
+    EmptyTurn,
+    /// Two turns in a row have the same role.
+    RepeatedRole,
+    /// The record has no non-empty response text, so nothing can decide its lineage.
+    NoResponse,
+    /// Content parts other than text (images, audio) were skipped.
+    NonTextParts,
+}
+
+/// A record read by its schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The schema recognised.
+    pub schema: SchemaKind,
+    /// The canonical turns, in order.
+    pub turns: Vec<Turn>,
+    /// The response side: the texts whose lineage is the record's, with the field they come
+    /// from. Empty texts are left out.
+    pub responses: Vec<(&'static str, String)>,
+    /// The response side was curated by people (the chosen side of a preference pair).
+    pub curated: bool,
+    /// Noteworthy facts about the record.
+    pub flags: Vec<Flag>,
+    /// Provenance the record declares about itself (`generator`, `model`, `source`, ...).
+    pub declared: Option<String>,
+}
+
+/// A record that does not fit its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    /// The field at fault, as a path (`conversations[2].from`), empty for the whole record.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// A next step, where one helps.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+/// How records are read.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaOptions {
+    /// Extra role names and the roles they stand for (`bing` = user).
+    pub role_map: HashMap<String, Role>,
+}
+
+/// Recognises the schema of one record and reads its turns and response side.
+///
+/// ```
+/// use provguard_ingest::schema::{extract, SchemaKind, SchemaOptions};
+/// let record = serde_json::json!({"instruction": "Say hi.", "output": "Hi!"});
+/// let sample = extract(record.as_object().unwrap(), &SchemaOptions::default()).unwrap();
+/// assert_eq!(sample.schema, SchemaKind::Alpaca);
+/// assert_eq!(sample.responses, vec![("output", "Hi!".to_owned())]);
+/// ```
+pub fn extract(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sample, SchemaError> {
+    let mut sample = if let Some(list) = record.get("messages") {
+        chat(SchemaKind::Messages, "messages", list, opts)?
+    } else if let Some(list) = record.get("conversations") {
+        chat(SchemaKind::ShareGpt, "conversations", list, opts)?
+    } else if record.contains_key("chosen") {
+        preference(record, opts)?
+    } else if record.contains_key("output") {
+        alpaca(record)?
+    } else if let Some(field) = ["completion", "response"]
+        .into_iter()
+        .find(|f| record.contains_key(*f))
+    {
+        prompt_completion(record, field)?
+    } else if record.contains_key("text") {
+        let text = required_string(record, "text")?;
+        let mut s = sample_of(
+            SchemaKind::Text,
+            vec![Turn {
+                role: Role::Assistant,
+                text,
+            }],
+        );
+        s.responses = response_texts(&s.turns, "text");
+        s
+    } else {
+        let keys: Vec<&str> = record.keys().map(String::as_str).collect();
+        return Err(SchemaError {
+            field: String::new(),
+            message: format!(
+                "no known schema: expected one of `messages`, `conversations`, `chosen`, \
+                 `output`, `completion`, `response` or `text`, found keys {}",
+                if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    format!("`{}`", keys.join("`, `"))
+                }
+            ),
+            hint: Some("name the text field with `--field`".to_owned()),
+        });
+    };
+
+    if sample.responses.is_empty() {
+        sample.flags.push(Flag::NoResponse);
+    }
+    sample.flags.sort_unstable();
+    sample.flags.dedup();
+    sample.declared = declared(record);
+    Ok(sample)
+}
+
+fn sample_of(schema: SchemaKind, turns: Vec<Turn>) -> Sample {
+    let mut flags = Vec::new();
+    for (i, turn) in turns.iter().enumerate() {
+        if turn.role == Role::System {
+            flags.push(Flag::SystemTurn);
+        }
+        if turn.text.trim().is_empty() {
+            flags.push(Flag::EmptyTurn);
+        }
+        if i > 0 && turns[i - 1].role == turn.role && schema != SchemaKind::Text {
+            flags.push(Flag::RepeatedRole);
+        }
+    }
+    Sample {
+        schema,
+        turns,
+        responses: Vec::new(),
+        curated: false,
+        flags,
+        declared: None,
+    }
+}
+
+/// The non-empty assistant texts of `turns`, labelled with `field`.
+fn response_texts(turns: &[Turn], field: &'static str) -> Vec<(&'static str, String)> {
+    turns
+        .iter()
+        .filter(|t| t.role == Role::Assistant && !t.text.trim().is_empty())
+        .map(|t| (field, t.text.clone()))
+        .collect()
+}
+
+fn chat(
+    schema: SchemaKind,
+    field: &'static str,
+    list: &Value,
+    opts: &SchemaOptions,
+) -> Result<Sample, SchemaError> {
+    let turns = turns_of(field, list, opts)?;
+    let mut sample = sample_of(schema, turns);
+    let label = if schema == SchemaKind::Messages {
+        "messages[].assistant"
+    } else {
+        "conversations[].assistant"
+    };
+    sample.responses = response_texts(&sample.turns, label);
+    if list
+        .as_array()
+        .is_some_and(|l| l.iter().any(has_non_text_parts))
+    {
+        sample.flags.push(Flag::NonTextParts);
+    }
+    Ok(sample)
+}
+
+fn turns_of(field: &str, list: &Value, opts: &SchemaOptions) -> Result<Vec<Turn>, SchemaError> {
+    let Value::Array(items) = list else {
+        return Err(type_error(field, "a list of turns", list));
+    };
+    let mut turns = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        let Value::Object(turn) = item else {
+            return Err(type_error(&at, "an object", item));
+        };
+        let (role_key, role_value) = ["role", "from"]
+            .into_iter()
+            .find_map(|k| turn.get(k).map(|v| (k, v)))
+            .ok_or_else(|| missing(&format!("{at}.role")))?;
+        let role_at = format!("{at}.{role_key}");
+        let Value::String(name) = role_value else {
+            return Err(type_error(&role_at, "a string", role_value));
+        };
+        let role = opts
+            .role_map
+            .get(name)
+            .copied()
+            .or_else(|| Role::from_name(name))
+            .ok_or_else(|| SchemaError {
+                field: role_at.clone(),
+                message: format!("unknown role `{name}`"),
+                hint: Some(format!(
+                    "map it to a known role with `--role-map {name}=user`"
+                )),
+            })?;
+        let text = match ["content", "value", "text"]
+            .into_iter()
+            .find_map(|k| turn.get(k).map(|v| (k, v)))
+        {
+            None | Some((_, Value::Null)) => String::new(),
+            Some((key, content)) => content_text(&format!("{at}.{key}"), content)?,
+        };
+        turns.push(Turn { role, text });
+    }
+    Ok(turns)
+}
+
+/// The text of a turn's content: a string, or a list of parts.
+fn content_text(field: &str, content: &Value) -> Result<String, SchemaError> {
+    match content {
+        Value::String(s) => Ok(s.clone()),
+        Value::Array(parts) => {
+            let mut texts = Vec::new();
+            for (i, part) in parts.iter().enumerate() {
+                match part {
+                    Value::String(s) => texts.push(s.as_str()),
+                    Value::Object(p) => match p.get("text") {
+                        Some(Value::String(s)) => texts.push(s.as_str()),
+                        Some(other) => {
+                            return Err(type_error(
+                                &format!("{field}[{i}].text"),
+                                "a string",
+                                other,
+                            ));
+                        }
+                        None => {}
+                    },
+                    other => {
+                        return Err(type_error(
+                            &format!("{field}[{i}]"),
+                            "a content part",
+                            other,
+                        ));
+                    }
+                }
+            }
+            Ok(texts.join("\n"))
+        }
+        other => Err(type_error(
+            field,
+            "a string or a list of content parts",
+            other,
+        )),
+    }
+}
+
+fn has_non_text_parts(turn: &Value) -> bool {
+    let content = turn.get("content").or_else(|| turn.get("value"));
+    content.and_then(Value::as_array).is_some_and(|parts| {
+        parts
+            .iter()
+            .any(|p| p.as_object().is_some_and(|o| !o.contains_key("text")))
+    })
+}
+
+fn preference(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sample, SchemaError> {
+    let chosen = &record["chosen"];
+    let mut turns = match record.get("prompt") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(p)) => vec![Turn {
+            role: Role::User,
+            text: p.clone(),
+        }],
+        Some(list @ Value::Array(_)) => turns_of("prompt", list, opts)?,
+        Some(other) => return Err(type_error("prompt", "a string or a list of turns", other)),
+    };
+    match chosen {
+        Value::String(text) => match transcript(text) {
+            Some(parsed) => turns.extend(parsed),
+            None => turns.push(Turn {
+                role: Role::Assistant,
+                text: text.clone(),
+            }),
+        },
+        Value::Array(_) => turns.extend(turns_of("chosen", chosen, opts)?),
+        other => return Err(type_error("chosen", "a string or a list of turns", other)),
+    }
+    if let Some(rejected) = record.get("rejected") {
+        if !matches!(rejected, Value::String(_) | Value::Array(_) | Value::Null) {
+            return Err(type_error(
+                "rejected",
+                "a string or a list of turns",
+                rejected,
+            ));
+        }
+    }
+
+    let mut sample = sample_of(SchemaKind::Preference, turns);
+    sample.responses = response_texts(&sample.turns, "chosen");
+    let last = sample.responses.pop();
+    sample.responses = last.into_iter().collect();
+    sample.curated = true;
+    Ok(sample)
+}
+
+/// Splits an HH-RLHF transcript (`"\n\nHuman: ...\n\nAssistant: ..."`) into turns; `None`
+/// when the text is not one.
+fn transcript(text: &str) -> Option<Vec<Turn>> {
+    const MARKERS: [(&str, Role); 2] = [
+        ("\n\nHuman:", Role::User),
+        ("\n\nAssistant:", Role::Assistant),
+    ];
+    if !text.starts_with("\n\nHuman:") || !text.contains("\n\nAssistant:") {
+        return None;
+    }
+    let mut turns = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (role, body) = MARKERS
+            .iter()
+            .find_map(|(marker, role)| rest.strip_prefix(marker).map(|b| (*role, b)))?;
+        let end = MARKERS
+            .iter()
+            .filter_map(|(m, _)| body.find(m))
+            .min()
+            .unwrap_or(body.len());
+        turns.push(Turn {
+            role,
+            text: body[..end].trim().to_owned(),
+        });
+        rest = &body[end..];
+    }
+    Some(turns)
+}
+
+fn alpaca(record: &Map<String, Value>) -> Result<Sample, SchemaError> {
+    let instruction = optional_string(record, "instruction")?.unwrap_or_default();
+    let input = optional_string(record, "input")?.unwrap_or_default();
+    let output = required_string(record, "output")?;
+    let prompt = if input.is_empty() {
+        instruction
+    } else {
+        format!("{instruction}\n\n{input}")
+    };
+    let turns = vec![
+        Turn {
+            role: Role::User,
+            text: prompt,
+        },
+        Turn {
+            role: Role::Assistant,
+            text: output,
+        },
+    ];
+    let mut sample = sample_of(SchemaKind::Alpaca, turns);
+    sample.responses = response_texts(&sample.turns, "output");
+    Ok(sample)
+}
+
+fn prompt_completion(
+    record: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Sample, SchemaError> {
+    let prompt = optional_string(record, "prompt")?.unwrap_or_default();
+    let completion = required_string(record, field)?;
+    let turns = vec![
+        Turn {
+            role: Role::User,
+            text: prompt,
+        },
+        Turn {
+            role: Role::Assistant,
+            text: completion,
+        },
+    ];
+    let mut sample = sample_of(SchemaKind::PromptCompletion, turns);
+    sample.responses = response_texts(&sample.turns, field);
+    Ok(sample)
+}
+
+/// Keys under which records declare their own provenance.
+const DECLARED_KEYS: [&str; 5] = ["generator", "model", "source", "origin", "provenance"];
+
+fn declared(record: &Map<String, Value>) -> Option<String> {
+    let nested = ["meta", "metadata"]
+        .into_iter()
+        .filter_map(|k| record.get(k).and_then(Value::as_object));
+    std::iter::once(record).chain(nested).find_map(|map| {
+        DECLARED_KEYS.iter().find_map(|k| match map.get(*k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        })
+    })
+}
+
+fn required_string(record: &Map<String, Value>, field: &str) -> Result<String, SchemaError> {
+    optional_string(record, field)?.ok_or_else(|| missing(field))
+}
+
+/// A string field that may be absent or null; any other type is an error. Strings are never
+/// parsed as JSON.
+fn optional_string(
+    record: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, SchemaError> {
+    match record.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(type_error(field, "a string", other)),
+    }
+}
+
+fn missing(field: &str) -> SchemaError {
+    SchemaError {
+        field: field.to_owned(),
+        message: "missing".to_owned(),
+        hint: None,
+    }
+}
+
+fn type_error(field: &str, expected: &str, found: &Value) -> SchemaError {
+    SchemaError {
+        field: field.to_owned(),
+        message: format!("expected {expected}, found {}", json_type(found)),
+        hint: None,
+    }
+}
+
+/// The JSON type of a value, with its article, for messages.
+#[must_use]
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Selects the strings at a field path: names separated by `.`, a name followed by `[]` for
+/// every element of a list or `[N]` for one (`instances[].output`, `messages[0].content`).
+/// A path that leads nowhere gives no strings; a value there that is not a string is an
+/// error.
+///
+/// ```
+/// use provguard_ingest::schema::select;
+/// let record = serde_json::json!({"instances": [{"output": "a"}, {"output": "b"}]});
+/// let texts = select(record.as_object().unwrap(), "instances[].output").unwrap();
+/// assert_eq!(texts, vec!["a", "b"]);
+/// ```
+pub fn select(record: &Map<String, Value>, path: &str) -> Result<Vec<String>, SchemaError> {
+    let mut current: Vec<(String, &Value)> = Vec::new();
+    let mut first = true;
+    for segment in path.split('.') {
+        let (name, index) = match segment.find('[') {
+            Some(at) if segment.ends_with(']') => {
+                (&segment[..at], Some(&segment[at + 1..segment.len() - 1]))
+            }
+            _ => (segment, None),
+        };
+        let mut next = Vec::new();
+        if first {
+            if let Some(v) = record.get(name) {
+                next.push((name.to_owned(), v));
+            }
+            first = false;
+        } else {
+            for (at, value) in &current {
+                if let Some(v) = value.get(name) {
+                    next.push((format!("{at}.{name}"), v));
+                }
+            }
+        }
+        if let Some(index) = index {
+            let mut expanded = Vec::new();
+            for (at, value) in next {
+                expanded.extend(elements(at, value, index)?);
+            }
+            next = expanded;
+        }
+        current = next;
+    }
+    current
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(at, v)| match v {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(type_error(&at, "a string", other)),
+        })
+        .collect()
+}
+
+fn elements<'v>(
+    at: String,
+    value: &'v Value,
+    index: &str,
+) -> Result<Vec<(String, &'v Value)>, SchemaError> {
+    let Value::Array(items) = value else {
+        return Err(type_error(&at, "a list", value));
+    };
+    if index.is_empty() {
+        return Ok(items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{at}[{i}]"), v))
+            .collect());
+    }
+    let i = index.parse::<usize>().map_err(|_| SchemaError {
+        field: at.clone(),
+        message: format!("`[{index}]` is not an index"),
+        hint: Some("write `[]` for every element or `[N]` for one".to_owned()),
+    })?;
+    Ok(items
+        .get(i)
+        .map(|v| (format!("{at}[{i}]"), v))
+        .into_iter()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn read(v: &Value) -> Result<Sample, SchemaError> {
+        extract(v.as_object().unwrap(), &SchemaOptions::default())
+    }
+
+    #[test]
+    fn sharegpt_spellings_give_the_same_turns() {
+        let a = read(
+            &json!({"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}),
+        );
+        let b = read(
+            &json!({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": [{"type": "text", "text": "A"}]}]}),
+        );
+        assert_eq!(a.unwrap().turns, b.unwrap().turns);
+    }
+
+    #[test]
+    fn unknown_role_names_the_field_unless_mapped() {
+        let v = json!({"conversations": [{"from": "bing", "value": "Q"}, {"from": "gpt", "value": "A"}]});
+        let err = read(&v).unwrap_err();
+        assert_eq!(err.field, "conversations[0].from");
+        let opts = SchemaOptions {
+            role_map: HashMap::from([("bing".to_owned(), Role::User)]),
+        };
+        assert!(extract(v.as_object().unwrap(), &opts).is_ok());
+    }
+
+    #[test]
+    fn hh_transcript_response_is_the_final_assistant_turn() {
+        let v = json!({
+            "chosen": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: and?\n\nAssistant: that is all",
+            "rejected": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: and?\n\nAssistant: go away"
+        });
+        let s = read(&v).unwrap();
+        assert_eq!(s.schema, SchemaKind::Preference);
+        assert_eq!(s.turns.len(), 4);
+        assert_eq!(s.responses, vec![("chosen", "that is all".to_owned())]);
+        assert!(s.curated);
+    }
+
+    #[test]
+    fn field_types_are_checked_and_strings_never_parsed() {
+        let err = read(&json!({"instruction": "x", "input": 42, "output": "42"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "field `input`: expected a string, found a number"
+        );
+        let s = read(&json!({"instruction": "x", "output": "{\"a\":1}"})).unwrap();
+        assert_eq!(s.responses[0].1, "{\"a\":1}");
+    }
+
+    #[test]
+    fn select_walks_lists_and_reports_types() {
+        let v = json!({"a": [{"b": "x"}, {"b": null}, {"c": 1}], "n": 3});
+        let m = v.as_object().unwrap();
+        assert_eq!(select(m, "a[].b").unwrap(), vec!["x"]);
+        assert_eq!(select(m, "a[0].b").unwrap(), vec!["x"]);
+        assert!(select(m, "missing.path").unwrap().is_empty());
+        assert_eq!(select(m, "n").unwrap_err().field, "n");
+        assert_eq!(select(m, "n[]").unwrap_err().field, "n");
+    }
+
+    #[test]
+    fn declared_provenance_is_read_from_top_level_or_meta() {
+        let s = read(&json!({"text": "t", "meta": {"source": "model-a"}})).unwrap();
+        assert_eq!(s.declared.as_deref(), Some("model-a"));
+        let s = read(&json!({"instruction": "i", "output": "o", "generator": "gpt4"})).unwrap();
+        assert_eq!(s.declared.as_deref(), Some("gpt4"));
+    }
+}

@@ -1,0 +1,25 @@
+//! Errors of the library facade: the tool could not do its job.
+
+/// Why a registration or a scan could not be carried out. Problems inside the data are not
+/// errors: they are reported, record by record.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input could not be found or opened.
+    #[error("cannot read the input")]
+    Ingest(#[from] provguard_ingest::IngestError),
+    /// The ledger could not be opened or written.
+    #[error("cannot use the ledger")]
+    Ledger(#[from] provguard_ledger::LedgerError),
+    /// The policy is not valid.
+    #[error("cannot use the policy")]
+    Policy(#[from] provguard_gate::PolicyError),
+    /// The ecosystem could not be modelled.
+    #[error("cannot model the ecosystem")]
+    Dynamics(#[from] provguard_dynamics::DynamicsError),
+    /// A field path given for registration is not valid.
+    #[error("field path `{0}` is not valid")]
+    FieldPath(String),
+    /// A broken invariant: a bug in provguard.
+    #[error("internal error: {0}; please report this as a bug")]
+    Bug(String),
+}

@@ -1,0 +1,223 @@
+//! The scan report: what `--format json` prints and `--report FILE` writes.
+//!
+//! The report is versioned by `schema_version`; a field is only ever added within a version.
+//! A quantity that is undefined is `null`.
+
+use std::collections::BTreeMap;
+
+use provguard_gate::{Level, Reason};
+use provguard_ingest::schema::SchemaError;
+use provguard_ingest::{Locator, Scope};
+use serde::Serialize;
+
+/// Version of the report's layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How many problems a report lists; the rest are counted in `errors_not_listed`.
+pub const MAX_LISTED_PROBLEMS: usize = 1000;
+
+/// A problem with one record, or with a file from some point on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// Where: file and line, column, byte offset, row group and row, or array index.
+    #[serde(flatten)]
+    pub locator: Locator,
+    /// The field at fault, when one is.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// One record, or the (rest of the) file.
+    pub scope: Scope,
+}
+
+impl Problem {
+    /// A problem with one record.
+    #[must_use]
+    pub fn at(locator: &Locator, field: &str, message: &str) -> Self {
+        Self {
+            locator: locator.clone(),
+            field: field.to_owned(),
+            message: message.to_owned(),
+            hint: None,
+            scope: Scope::Record,
+        }
+    }
+
+    /// A problem from a record that does not fit its schema.
+    #[must_use]
+    pub fn from_schema(locator: &Locator, e: &SchemaError) -> Self {
+        let mut p = Self::at(locator, &e.field, &e.to_string());
+        p.hint.clone_from(&e.hint);
+        p
+    }
+}
+
+/// The whole report of a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Version of this layout.
+    pub schema_version: u32,
+    /// The tool and its version.
+    pub tool: String,
+    /// The model the dataset is meant to train.
+    pub home: String,
+    /// The normalisation the fingerprints were made under.
+    pub normalisation: String,
+    /// Admitted records: the base of every share.
+    pub records: u64,
+    /// Every record read, and where it went.
+    pub accounting: Accounting,
+    /// The files read and the files passed over.
+    pub inputs: Inputs,
+    /// Lineage of the admitted records.
+    pub composition: CompositionReport,
+    /// The ecosystem model fed by the composition.
+    pub dynamics: DynamicsReport,
+    /// `pass`, `flag` or `block`.
+    pub verdict: Level,
+    /// Every limit crossed, most severe first.
+    pub reasons: Vec<Reason>,
+    /// Records (or rests of files) that could not be read, up to [`MAX_LISTED_PROBLEMS`].
+    pub errors: Vec<Problem>,
+    /// Problems beyond the listed ones.
+    pub errors_not_listed: u64,
+    /// Degraded work that continued.
+    pub warnings: Vec<Problem>,
+}
+
+/// Where every record went: `records_read = admitted + rejected`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Accounting {
+    /// Records met in the input. A file that could not be read from some point on counts as
+    /// one rejected record there: what it still held is unknown.
+    pub records_read: u64,
+    /// Records read, valid and measured.
+    pub admitted: u64,
+    /// Records that could not be read or did not fit their schema.
+    pub rejected: u64,
+    /// Rejected records written aside for inspection (none until a quarantine folder is set).
+    pub quarantined: u64,
+    /// Blank lines skipped (not records).
+    pub blank_lines: u64,
+}
+
+/// The files of a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inputs {
+    /// Files read.
+    pub files: Vec<String>,
+    /// Files found in folders that are not data files, passed over.
+    pub ignored: Vec<String>,
+}
+
+/// Records and share of one origin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct OriginCount {
+    /// Records.
+    pub records: u64,
+    /// Share of admitted records; `null` when nothing was admitted.
+    pub share: Option<f64>,
+}
+
+/// Lineage of the admitted records.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CompositionReport {
+    /// By origin: `human`, `synthetic`, `unknown`, `ambiguous`.
+    pub by_origin: BTreeMap<&'static str, OriginCount>,
+    /// By registered source, for every source that any admitted record matched.
+    pub by_source: BTreeMap<String, SourceCount>,
+    /// Records whose text several sources registered.
+    pub ambiguous: AmbiguousReport,
+    /// Records by schema.
+    pub by_schema: BTreeMap<&'static str, u64>,
+    /// Records by flag (system turns, empty turns, no response text, ...).
+    pub flags: BTreeMap<String, u64>,
+    /// Records that matched only in part (some response turns unknown).
+    pub partial_matches: u64,
+    /// Provenance the records declare about themselves, against the hash evidence.
+    pub declared: DeclaredReport,
+}
+
+/// One source's part of the composition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SourceCount {
+    /// `human` or `synthetic`.
+    pub origin: &'static str,
+    /// Records attributed to this source alone.
+    pub records: u64,
+    /// Records plus `1/m` of each ambiguous record naming it among `m` candidates.
+    pub weight: f64,
+    /// `weight` over admitted records: the share the dynamics use.
+    pub share: Option<f64>,
+    /// Share of this source's weight that people curated (`c_kj`).
+    pub curated: Option<f64>,
+}
+
+/// Ambiguous records and their candidates.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AmbiguousReport {
+    /// Records matched to several sources.
+    pub records: u64,
+    /// Each candidate set with its record count, largest first.
+    pub candidates: Vec<CandidateSet>,
+}
+
+/// A set of sources that registered the same texts.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateSet {
+    /// The sources.
+    pub sources: Vec<String>,
+    /// Records matching exactly this set.
+    pub records: u64,
+}
+
+/// Self-declared provenance checked against the hash evidence.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeclaredReport {
+    /// Records that declare a source, model or generator.
+    pub records: u64,
+    /// Declarations the evidence supports.
+    pub agree: u64,
+    /// Declarations the evidence contradicts (a model's output declared human, another
+    /// model named); these never count as declared.
+    pub conflict: u64,
+    /// Declarations about records the evidence cannot place.
+    pub unverified: u64,
+    /// The first conflicts, with their locators.
+    pub conflicts: Vec<Problem>,
+}
+
+/// The ecosystem quantities of the home model.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DynamicsReport {
+    /// `stable`, `unanchored` or `divergent`; `null` when nothing was admitted.
+    pub regime: Option<String>,
+    /// Whether every record of the home model traces back to people.
+    pub anchored: Option<bool>,
+    /// How unknown records were folded.
+    pub unknown_rule: &'static str,
+    /// `h_k` after folding.
+    pub human_share: Option<f64>,
+    /// `w_kk` after folding: the home model's own outputs (and unknown records folded there).
+    pub self_share: Option<f64>,
+    /// `w_kj` for each other model `j`, after folding.
+    pub model_shares: BTreeMap<String, f64>,
+    /// `X_k`: the share of what the home model learns from people that reached it through
+    /// other models.
+    pub cross_influence_share: Option<f64>,
+    /// `D_k`: model generations a record has passed through since it left a person.
+    pub synthetic_depth: Option<f64>,
+    /// `v*_k / v_H`: the human spread the home model keeps, with the admitted record count as
+    /// the sample size.
+    pub diversity_retention: Option<f64>,
+    /// `r(M)`.
+    pub spectral_radius: Option<f64>,
+    /// `r(W)`.
+    pub lineage_spectral_radius: Option<f64>,
+    /// Every assumption the numbers rest on.
+    pub assumptions: Vec<String>,
+}

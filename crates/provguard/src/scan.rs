@@ -1,0 +1,309 @@
+//! The main job: read a dataset, tag each record's lineage, measure, model and decide.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use provguard_gate::{Measurements, Policy, decide};
+use provguard_ingest::schema::{self, SchemaOptions};
+use provguard_ingest::{Event, ReadOptions, Scope};
+use provguard_ledger::{Ledger, SourceEntry};
+use provguard_lineage::{
+    Attribution, Composition, Fingerprint, Lineage, NORMALISATION, Origin, attribute,
+};
+use tracing::{debug, info_span};
+
+use crate::Error;
+use crate::report::{
+    Accounting, AmbiguousReport, CandidateSet, CompositionReport, DeclaredReport, Inputs,
+    MAX_LISTED_PROBLEMS, OriginCount, Problem, Report, SCHEMA_VERSION, SourceCount,
+};
+use crate::shares;
+
+/// Claims that a record declares to mean "written by people".
+const HUMAN_CLAIMS: [&str; 5] = ["human", "people", "person", "annotator", "crowd"];
+
+/// How many declaration conflicts a report lists.
+const MAX_LISTED_CONFLICTS: usize = 100;
+
+/// A configured scan.
+///
+/// ```no_run
+/// use provguard::{Scan, gate::Policy, ledger::Ledger};
+/// let ledger = Ledger::open(".provguard".as_ref())?;
+/// let scan = Scan::new("my-model", Policy::default());
+/// let report = scan.run(&ledger, &["data/".into()])?;
+/// println!("{:?}", report.verdict);
+/// # Ok::<(), provguard::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// The model the dataset is meant to train.
+    pub home: String,
+    /// The policy that decides.
+    pub policy: Policy,
+    /// How files are read; `lenient` off is the strict (CI) mode.
+    pub read: ReadOptions,
+    /// How records' schemas are read.
+    pub schema: SchemaOptions,
+}
+
+impl Scan {
+    /// A strict scan for `home` under `policy`.
+    #[must_use]
+    pub fn new(home: impl Into<String>, policy: Policy) -> Self {
+        Self {
+            home: home.into(),
+            policy,
+            read: ReadOptions::default(),
+            schema: SchemaOptions::default(),
+        }
+    }
+
+    /// Scans every file under `paths` against `ledger` and returns the report with its
+    /// verdict. Fails only when the tool cannot do its job (an input missing, the dynamics
+    /// impossible); problems inside the data are in the report.
+    pub fn run(&self, ledger: &Ledger, paths: &[PathBuf]) -> Result<Report, Error> {
+        let discovery = provguard_ingest::discover(paths, &[ledger.dir().to_owned()])?;
+        let mut tally = Tally::new(ledger);
+
+        for file in &discovery.files {
+            let _span = info_span!("read", file = %file.display()).entered();
+            for event in provguard_ingest::open(file, &self.read)? {
+                tally.event(event, &self.schema);
+            }
+        }
+
+        let _span = info_span!("model").entered();
+        let sources = ledger.sources();
+        let rule = self.policy.gate.unknown;
+        let shares = shares::fold(&tally.composition, sources, &self.home, rule);
+        let dynamics =
+            shares::model_home(shares.as_ref(), &self.home, tally.composition.records, rule)?;
+        drop(_span);
+
+        let _span = info_span!("decide").entered();
+        let c = &tally.composition;
+        let measurements = Measurements {
+            human_share: dynamics.human_share,
+            cross_influence_share: dynamics.cross_influence_share,
+            synthetic_depth: dynamics.synthetic_depth,
+            unknown_share: c.share(c.unknown as f64),
+            rejected: tally.accounting.rejected,
+            strict: !self.read.lenient,
+        };
+        let verdict = decide(&self.policy, &measurements);
+        debug!(
+            verdict = verdict.level.as_str(),
+            reasons = verdict.reasons.len(),
+            "decided"
+        );
+
+        let composition = tally.composition_report(sources);
+        let errors_not_listed = tally.problems.len().saturating_sub(MAX_LISTED_PROBLEMS) as u64;
+        tally.problems.truncate(MAX_LISTED_PROBLEMS);
+        Ok(Report {
+            schema_version: SCHEMA_VERSION,
+            tool: format!("provguard {}", env!("CARGO_PKG_VERSION")),
+            home: self.home.clone(),
+            normalisation: NORMALISATION.to_owned(),
+            records: tally.composition.records,
+            accounting: tally.accounting,
+            inputs: Inputs {
+                files: discovery
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect(),
+                ignored: discovery
+                    .ignored
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect(),
+            },
+            composition,
+            dynamics,
+            verdict: verdict.level,
+            reasons: verdict.reasons,
+            errors: tally.problems,
+            errors_not_listed,
+            warnings: tally.warnings,
+        })
+    }
+}
+
+/// Running counts of a scan.
+struct Tally<'l> {
+    ledger: &'l Ledger,
+    composition: Composition,
+    accounting: Accounting,
+    by_schema: BTreeMap<&'static str, u64>,
+    flags: BTreeMap<String, u64>,
+    partial: u64,
+    declared: DeclaredReport,
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+impl<'l> Tally<'l> {
+    fn new(ledger: &'l Ledger) -> Self {
+        Self {
+            ledger,
+            composition: Composition::new(ledger.source_kinds()),
+            accounting: Accounting::default(),
+            by_schema: BTreeMap::new(),
+            flags: BTreeMap::new(),
+            partial: 0,
+            declared: DeclaredReport::default(),
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn event(&mut self, event: Event, opts: &SchemaOptions) {
+        match event {
+            Event::Record(record) => {
+                self.accounting.records_read += 1;
+                let sample = match schema::extract(&record.value, opts) {
+                    Ok(sample) => sample,
+                    Err(e) => {
+                        self.accounting.rejected += 1;
+                        self.problems
+                            .push(Problem::from_schema(&record.locator, &e));
+                        return;
+                    }
+                };
+                self.accounting.admitted += 1;
+
+                let fingerprints: Vec<Fingerprint> = sample
+                    .responses
+                    .iter()
+                    .map(|(_, text)| Fingerprint::of_text(text).0)
+                    .collect();
+                let attribution = attribute(&fingerprints, self.ledger);
+                self.composition.add(&attribution, sample.curated);
+
+                *self.by_schema.entry(sample.schema.as_str()).or_default() += 1;
+                for flag in &sample.flags {
+                    let name = serde_json::to_value(flag)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    *self.flags.entry(name).or_default() += 1;
+                }
+                self.partial += u64::from(attribution.is_partial());
+                if let Some(claim) = &sample.declared {
+                    self.check_claim(claim, &attribution, &record.locator);
+                }
+            }
+            Event::Rejected(rejection) => {
+                // A file-scope rejection stands for what the rest of the file held: one
+                // rejected unit, since how many records that was cannot be known.
+                self.accounting.records_read += 1;
+                self.accounting.rejected += 1;
+                self.problems.push(Problem::from_rejection(&rejection));
+            }
+            Event::Blank(_) => self.accounting.blank_lines += 1,
+            Event::Warning(w) => {
+                let mut p = Problem::at(&w.locator, "", &w.message);
+                p.scope = Scope::Record;
+                self.warnings.push(p);
+            }
+        }
+    }
+
+    /// Compares what a record says about itself with what the hashes say.
+    fn check_claim(
+        &mut self,
+        claim: &str,
+        attribution: &Attribution,
+        locator: &provguard_ingest::Locator,
+    ) {
+        self.declared.records += 1;
+        let sources = self.ledger.sources();
+        let claim_lower = claim.to_lowercase();
+        let says_human = HUMAN_CLAIMS.contains(&claim_lower.as_str());
+        let fits = |s: &SourceEntry| {
+            s.name.eq_ignore_ascii_case(claim) || (says_human && s.origin == Origin::Human)
+        };
+        let candidates: Vec<&SourceEntry> = match &attribution.lineage {
+            Lineage::Unknown => {
+                self.declared.unverified += 1;
+                return;
+            }
+            Lineage::Source(id) => vec![&sources[*id as usize]],
+            Lineage::Ambiguous(ids) => ids.iter().map(|id| &sources[*id as usize]).collect(),
+        };
+        if candidates.iter().any(|s| fits(s)) {
+            self.declared.agree += 1;
+            return;
+        }
+        self.declared.conflict += 1;
+        if self.declared.conflicts.len() < MAX_LISTED_CONFLICTS {
+            let names: Vec<String> = candidates
+                .iter()
+                .map(|s| format!("`{}` ({})", s.name, s.origin.as_str()))
+                .collect();
+            let message = format!(
+                "the record declares `{claim}`, but its text was registered by {}; it is counted \
+                 by the evidence",
+                names.join(", ")
+            );
+            self.declared
+                .conflicts
+                .push(Problem::at(locator, "", &message));
+        }
+    }
+
+    fn composition_report(&mut self, sources: &[SourceEntry]) -> CompositionReport {
+        let c = &self.composition;
+        let count = |records: u64| OriginCount {
+            records,
+            share: c.share(records as f64),
+        };
+        let by_origin = BTreeMap::from([
+            ("human", count(c.human)),
+            ("synthetic", count(c.synthetic)),
+            ("unknown", count(c.unknown)),
+            ("ambiguous", count(c.ambiguous)),
+        ]);
+        let by_source = c
+            .by_source
+            .iter()
+            .map(|(id, t)| {
+                let s = &sources[*id as usize];
+                let entry = SourceCount {
+                    origin: s.origin.as_str(),
+                    records: t.records,
+                    weight: t.weight,
+                    share: c.share(t.weight),
+                    curated: (t.weight > 0.0).then(|| t.curated_weight / t.weight),
+                };
+                (s.name.clone(), entry)
+            })
+            .collect();
+        let mut candidates: Vec<CandidateSet> = c
+            .ambiguous_sets
+            .iter()
+            .map(|(ids, records)| CandidateSet {
+                sources: ids
+                    .iter()
+                    .map(|id| sources[*id as usize].name.clone())
+                    .collect(),
+                records: *records,
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.records.cmp(&a.records).then(a.sources.cmp(&b.sources)));
+        CompositionReport {
+            by_origin,
+            by_source,
+            ambiguous: AmbiguousReport {
+                records: c.ambiguous,
+                candidates,
+            },
+            by_schema: std::mem::take(&mut self.by_schema),
+            flags: std::mem::take(&mut self.flags),
+            partial_matches: self.partial,
+            declared: std::mem::take(&mut self.declared),
+        }
+    }
+}
