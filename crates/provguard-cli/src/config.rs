@@ -1,0 +1,56 @@
+//! Validated configuration: the second step of argument parsing.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use provguard::gate::Policy;
+use provguard::ingest::schema::{Role, SchemaOptions};
+use provguard::ingest::{InputFormat, ReadOptions};
+
+use crate::cli::{InputFormatArg, ReadArgs};
+
+/// The policy used when no `--policy` is given: `policies/default.toml`, built in.
+const DEFAULT_POLICY: &str = include_str!("../../../policies/default.toml");
+
+/// Reading options from flags.
+pub fn read_options(args: &ReadArgs) -> anyhow::Result<(ReadOptions, SchemaOptions)> {
+    let read = ReadOptions {
+        format: args.input_format.map(|f| match f {
+            InputFormatArg::Jsonl => InputFormat::JsonLines,
+            InputFormatArg::Json => InputFormat::JsonArray,
+            InputFormatArg::Parquet => InputFormat::Parquet,
+        }),
+        lenient: args.lenient,
+        ..ReadOptions::default()
+    };
+    let mut role_map = HashMap::new();
+    for pair in &args.role_map {
+        let Some((name, role)) = pair.split_once('=') else {
+            bail!("`--role-map {pair}` is not of the form NAME=ROLE");
+        };
+        let Some(role) = Role::from_name(role) else {
+            bail!(
+                "`--role-map {pair}`: `{role}` is not a role (system, user, assistant, \
+                 tool_call, tool)"
+            );
+        };
+        role_map.insert(name.to_owned(), role);
+    }
+    Ok((read, SchemaOptions { role_map }))
+}
+
+/// The policy named by `--policy`, or the default one.
+pub fn policy(path: Option<&PathBuf>) -> anyhow::Result<(Policy, String)> {
+    match path {
+        Some(path) => {
+            let policy = Policy::load(path).context("cannot use the policy")?;
+            Ok((policy, path.display().to_string()))
+        }
+        None => {
+            let policy = Policy::from_toml(DEFAULT_POLICY, "policies/default.toml (built in)")
+                .context("the built-in default policy is not valid; please report this bug")?;
+            Ok((policy, "default".to_owned()))
+        }
+    }
+}

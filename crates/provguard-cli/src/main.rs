@@ -1,0 +1,66 @@
+//! The `provguard` command.
+//!
+//! Exit status: 0 pass or flag, 1 block, 2 when provguard cannot do its job.
+
+mod cli;
+mod config;
+mod output;
+mod register;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+/// Exit status when the verdict is pass or flag.
+const EXIT_PASS: u8 = 0;
+/// Exit status when the verdict is block.
+const EXIT_BLOCK: u8 = 1;
+/// Exit status when provguard cannot do its job.
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_PASS
+            };
+            // Help and version go to standard output, usage errors to standard error.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.verbose);
+
+    let result = match &cli.command {
+        Command::Register(args) => register::run(args),
+        Command::Scan(args) => scan::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "provguard=debug,provguard_cli=debug,warn",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

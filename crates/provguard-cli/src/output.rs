@@ -1,0 +1,215 @@
+//! Everything the command prints on purpose. Tracing goes to standard error separately.
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the CLI's output module"
+)]
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use provguard::ledger::SourceEntry;
+use provguard::report::{Problem, Report};
+use provguard::{Error, RegisterSummary};
+
+/// How many problems the text summary shows; the JSON report lists more.
+const SHOWN_PROBLEMS: usize = 20;
+
+/// Prints a line on standard output; a closed pipe is not an error.
+pub fn stdout_line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Prints an error with its causes and a hint, as `error:`, `caused by:`, `hint:`.
+pub fn error(e: &anyhow::Error) {
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("caused by: {cause}");
+    }
+    if let Some(hint) = hint(e) {
+        eprintln!("hint: {hint}");
+    }
+}
+
+fn hint(e: &anyhow::Error) -> Option<String> {
+    use provguard::ledger::LedgerError;
+    for cause in e.chain() {
+        if let Some(LedgerError::Missing(dir)) = cause.downcast_ref::<LedgerError>() {
+            return Some(format!(
+                "register sources first: `provguard register --ledger {} --source NAME --origin \
+                 human|synthetic FILE...`, or point `--ledger` (or PROVGUARD_LEDGER) at an \
+                 existing ledger",
+                dir.display()
+            ));
+        }
+        if let Some(Error::FieldPath(_)) = cause.downcast_ref::<Error>() {
+            return Some("write names separated by `.`, with `[]` after a list".to_owned());
+        }
+    }
+    None
+}
+
+/// The outcome of a registration.
+pub fn registered(source: &SourceEntry, s: &RegisterSummary, ledger: &Path) {
+    let mut text = format!(
+        "registered source `{}` ({}{}) in `{}`\n  read {} records from {} files: {} texts, \
+         {} new entries",
+        source.name,
+        source.origin.as_str(),
+        if source.curated { ", curated" } else { "" },
+        ledger.display(),
+        s.records,
+        s.files.len(),
+        s.texts,
+        s.new_entries,
+    );
+    if s.new_entries == 0 {
+        text.push_str(" (every text was registered before: nothing committed)");
+    }
+    if s.empty_texts > 0 {
+        let _ = write!(text, "\n  skipped {} empty texts", s.empty_texts);
+    }
+    stdout_line(&text);
+    if !s.problems.is_empty() {
+        eprintln!(
+            "warning: {} records gave no text to register:",
+            s.problems.len()
+        );
+        eprint!("{}", problems(&s.problems));
+    }
+}
+
+/// The summary of a scan for people.
+pub fn scan_summary(r: &Report, policy: &str) {
+    let mut t = String::new();
+    let a = &r.accounting;
+    let _ = writeln!(t, "{} · home model `{}` · policy {policy}", r.tool, r.home);
+    let _ = writeln!(
+        t,
+        "read {} records from {} files: {} admitted, {} rejected ({} blank lines skipped)",
+        a.records_read,
+        r.inputs.files.len(),
+        a.admitted,
+        a.rejected,
+        a.blank_lines
+    );
+    if !r.inputs.ignored.is_empty() {
+        let _ = writeln!(
+            t,
+            "passed over {} files that are not data files",
+            r.inputs.ignored.len()
+        );
+    }
+
+    let c = &r.composition;
+    let _ = writeln!(t, "\ncomposition of {} admitted records", r.records);
+    for origin in ["human", "synthetic", "unknown", "ambiguous"] {
+        let o = c.by_origin[origin];
+        let _ = writeln!(t, "  {origin:<10} {:>8}  {}", o.records, percent(o.share));
+    }
+    if !c.by_source.is_empty() {
+        let _ = writeln!(
+            t,
+            "  by source (ambiguous records count 1/m toward each candidate)"
+        );
+        for (name, s) in &c.by_source {
+            let _ = writeln!(
+                t,
+                "    {name:<28} {:<9} {:>8}  {}  curated {}",
+                s.origin,
+                s.records,
+                percent(s.share),
+                percent(s.curated)
+            );
+        }
+    }
+    for set in c.ambiguous.candidates.iter().take(5) {
+        let _ = writeln!(
+            t,
+            "  ambiguous among {}: {}",
+            set.sources.join(" | "),
+            set.records
+        );
+    }
+    if c.declared.conflict > 0 {
+        let _ = writeln!(
+            t,
+            "  {} records declare a provenance their text contradicts",
+            c.declared.conflict
+        );
+    }
+
+    let d = &r.dynamics;
+    let _ = writeln!(t, "\ndynamics (unknown records {})", d.unknown_rule);
+    let _ = writeln!(
+        t,
+        "  regime {} · anchored to human data {}",
+        d.regime.as_deref().unwrap_or("undefined"),
+        d.anchored
+            .map_or("undefined", |a| if a { "yes" } else { "no" })
+    );
+    let _ = writeln!(
+        t,
+        "  human share {} · self share {} · other models {}",
+        number(d.human_share),
+        number(d.self_share),
+        number(Some(d.model_shares.values().sum()))
+    );
+    let _ = writeln!(
+        t,
+        "  cross-influence share {} · synthetic depth {} · diversity retention {}",
+        number(d.cross_influence_share),
+        number(d.synthetic_depth),
+        number(d.diversity_retention)
+    );
+
+    let _ = writeln!(t, "\nverdict: {}", r.verdict.as_str().to_uppercase());
+    for reason in &r.reasons {
+        let _ = writeln!(
+            t,
+            "  {:<5}  {}: {}",
+            reason.level.as_str(),
+            reason.limit,
+            reason.message
+        );
+    }
+    stdout_line(t.trim_end());
+
+    if !r.errors.is_empty() {
+        let total = r.errors.len() as u64 + r.errors_not_listed;
+        eprintln!("\n{total} problems in the data:");
+        eprint!("{}", problems(&r.errors));
+    }
+    if !r.warnings.is_empty() {
+        eprintln!("\n{} warnings:", r.warnings.len());
+        eprint!("{}", problems(&r.warnings));
+    }
+}
+
+fn problems(list: &[Problem]) -> String {
+    let mut t = String::new();
+    for p in list.iter().take(SHOWN_PROBLEMS) {
+        let _ = writeln!(t, "  {}: {}", p.locator, p.message);
+        if let Some(hint) = &p.hint {
+            let _ = writeln!(t, "    hint: {hint}");
+        }
+    }
+    if list.len() > SHOWN_PROBLEMS {
+        let _ = writeln!(
+            t,
+            "  ... and {} more (see the JSON report)",
+            list.len() - SHOWN_PROBLEMS
+        );
+    }
+    t
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "   n/a".to_owned(), |s| format!("{:>5.1}%", s * 100.0))
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map_or_else(|| "undefined".to_owned(), |v| format!("{v:.3}"))
+}

@@ -1,0 +1,36 @@
+//! `provguard register`.
+
+use anyhow::Context as _;
+use provguard::ledger::{Ledger, SourceEntry};
+use provguard::lineage::Origin;
+
+use crate::cli::{OriginArg, RegisterArgs};
+use crate::{EXIT_PASS, config, output};
+
+pub fn run(args: &RegisterArgs) -> anyhow::Result<u8> {
+    let (read, schema) = config::read_options(&args.read)?;
+    let source = SourceEntry {
+        name: args.source.trim().to_owned(),
+        origin: match args.origin {
+            OriginArg::Human => Origin::Human,
+            OriginArg::Synthetic => Origin::Synthetic,
+        },
+        curated: args.curated,
+    };
+    if source.name.is_empty() {
+        anyhow::bail!("`--source` is empty: name the source (a model's name for its outputs)");
+    }
+
+    let mut ledger = Ledger::open_or_new(&args.ledger.ledger)
+        .with_context(|| format!("cannot open the ledger `{}`", args.ledger.ledger.display()))?;
+    let summary = provguard::register(
+        &mut ledger,
+        &source,
+        &args.paths,
+        &args.field,
+        &read,
+        &schema,
+    )?;
+    output::registered(&source, &summary, &args.ledger.ledger);
+    Ok(EXIT_PASS)
+}

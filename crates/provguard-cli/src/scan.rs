@@ -1,0 +1,38 @@
+//! `provguard scan`.
+
+use anyhow::Context as _;
+use provguard::Scan;
+use provguard::gate::Level;
+use provguard::ledger::Ledger;
+
+use crate::cli::{FormatArg, ScanArgs};
+use crate::{EXIT_BLOCK, EXIT_PASS, config, output};
+
+pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
+    let (read, schema) = config::read_options(&args.read)?;
+    let (policy, policy_name) = config::policy(args.policy.as_ref())?;
+    let ledger = Ledger::open(&args.ledger.ledger)
+        .with_context(|| format!("cannot open the ledger `{}`", args.ledger.ledger.display()))?;
+
+    let scan = Scan {
+        home: args.home.clone(),
+        policy,
+        read,
+        schema,
+    };
+    let report = scan.run(&ledger, &args.paths)?;
+
+    let json = serde_json::to_string_pretty(&report).context("cannot encode the report")?;
+    if let Some(path) = &args.report {
+        fs_err::write(path, format!("{json}\n")).context("cannot write the report")?;
+    }
+    match args.format {
+        FormatArg::Json => output::stdout_line(&json),
+        FormatArg::Text => output::scan_summary(&report, &policy_name),
+    }
+    Ok(if report.verdict == Level::Block {
+        EXIT_BLOCK
+    } else {
+        EXIT_PASS
+    })
+}
