@@ -6,7 +6,7 @@
 //! | schema | recognised by | response side |
 //! |---|---|---|
 //! | chat messages | `messages`: a list of `{role, content}` | every assistant turn |
-//! | ShareGPT | `conversations`: a list of `{from, value}` (or `role`/`content`) | every assistant turn |
+//! | `ShareGPT` | `conversations`: a list of `{from, value}` (or `role`/`content`) | every assistant turn |
 //! | preference pair | `chosen` (with `rejected`, `prompt`) | the final assistant turn of `chosen` |
 //! | Alpaca | `output` (with `instruction`, `input`) | `output` |
 //! | prompt/completion | `completion` or `response` (with `prompt`) | `completion` / `response` |
@@ -408,14 +408,14 @@ fn preference(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sampl
         Value::Array(_) => turns.extend(turns_of("chosen", chosen, opts)?),
         other => return Err(type_error("chosen", "a string or a list of turns", other)),
     }
-    if let Some(rejected) = record.get("rejected") {
-        if !matches!(rejected, Value::String(_) | Value::Array(_) | Value::Null) {
-            return Err(type_error(
-                "rejected",
-                "a string or a list of turns",
-                rejected,
-            ));
-        }
+    if let Some(rejected) = record.get("rejected")
+        && !matches!(rejected, Value::String(_) | Value::Array(_) | Value::Null)
+    {
+        return Err(type_error(
+            "rejected",
+            "a string or a list of turns",
+            rejected,
+        ));
     }
 
     let mut sample = sample_of(SchemaKind::Preference, turns);
@@ -599,7 +599,7 @@ pub fn select(record: &Map<String, Value>, path: &str) -> Result<Vec<String>, Sc
         if let Some(index) = index {
             let mut expanded = Vec::new();
             for (at, value) in next {
-                expanded.extend(elements(at, value, index)?);
+                expanded.extend(elements(&at, value, index)?);
             }
             next = expanded;
         }
@@ -616,12 +616,12 @@ pub fn select(record: &Map<String, Value>, path: &str) -> Result<Vec<String>, Sc
 }
 
 fn elements<'v>(
-    at: String,
+    at: &str,
     value: &'v Value,
     index: &str,
 ) -> Result<Vec<(String, &'v Value)>, SchemaError> {
     let Value::Array(items) = value else {
-        return Err(type_error(&at, "a list", value));
+        return Err(type_error(at, "a list", value));
     };
     if index.is_empty() {
         return Ok(items
@@ -631,7 +631,7 @@ fn elements<'v>(
             .collect());
     }
     let i = index.parse::<usize>().map_err(|_| SchemaError {
-        field: at.clone(),
+        field: at.to_owned(),
         message: format!("`[{index}]` is not an index"),
         hint: Some("write `[]` for every element or `[N]` for one".to_owned()),
     })?;

@@ -63,9 +63,7 @@ pub enum LedgerError {
         what: String,
     },
     /// A source was registered before with another origin or curation flag.
-    #[error(
-        "source `{name}` is registered as {registered}, not as {requested}"
-    )]
+    #[error("source `{name}` is registered as {registered}, not as {requested}")]
     SourceConflict {
         /// The source's name.
         name: String,

@@ -119,11 +119,15 @@ impl Ledger {
     fn load(dir: &Path) -> Result<Self, LedgerError> {
         let path = dir.join(MANIFEST);
         let text = fs::read_to_string(&path)?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|source| LedgerError::Manifest { path: path.clone(), source })?;
-        for (found, expected) in
-            [(&manifest.format, FORMAT), (&manifest.normalisation, NORMALISATION)]
-        {
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|source| LedgerError::Manifest {
+                path: path.clone(),
+                source,
+            })?;
+        for (found, expected) in [
+            (&manifest.format, FORMAT),
+            (&manifest.normalisation, NORMALISATION),
+        ] {
             if found != expected {
                 return Err(LedgerError::Version {
                     path: dir.to_owned(),
@@ -133,7 +137,12 @@ impl Ledger {
             }
         }
 
-        let mut ledger = Self { dir: dir.to_owned(), manifest, known: HashMap::new(), entries: 0 };
+        let mut ledger = Self {
+            dir: dir.to_owned(),
+            manifest,
+            known: HashMap::new(),
+            entries: 0,
+        };
         for segment in ledger.manifest.segments.clone() {
             let bytes = read_segment(&dir.join(&segment.file), &segment)?;
             for entry in bytes.chunks_exact(ENTRY_BYTES) {
@@ -159,7 +168,13 @@ impl Ledger {
     /// The kinds of the registered sources, indexed by [`SourceId`], for a composition.
     #[must_use]
     pub fn source_kinds(&self) -> Vec<SourceKind> {
-        self.sources().iter().map(|s| SourceKind { origin: s.origin, curated: s.curated }).collect()
+        self.sources()
+            .iter()
+            .map(|s| SourceKind {
+                origin: s.origin,
+                curated: s.curated,
+            })
+            .collect()
     }
 
     /// The registrations, oldest first.
@@ -234,7 +249,9 @@ impl Ledger {
             files,
             texts: count,
             new_entries: fresh.len() as u64,
-            at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
         };
         self.manifest.segments.push(SegmentEntry {
             file,
@@ -292,7 +309,9 @@ impl Ledger {
 
 impl Evidence for Ledger {
     fn sources_of(&self, fingerprint: &Fingerprint) -> &[SourceId] {
-        self.known.get(fingerprint).map_or(&[], |k| k.sources.as_slice())
+        self.known
+            .get(fingerprint)
+            .map_or(&[], |k| k.sources.as_slice())
     }
 }
 
@@ -313,12 +332,19 @@ fn decode_entry(entry: &[u8]) -> (Fingerprint, SourceId, u32) {
 fn read_segment(path: &Path, expected: &SegmentEntry) -> Result<Vec<u8>, LedgerError> {
     let mut bytes = Vec::new();
     fs::File::open(path)?.read_to_end(&mut bytes)?;
-    let damaged = |what: String| LedgerError::Segment { path: path.to_owned(), what };
+    let damaged = |what: String| LedgerError::Segment {
+        path: path.to_owned(),
+        what,
+    };
     if blake3::hash(&bytes).to_hex().as_str() != expected.blake3 {
-        return Err(damaged("its blake3 hash differs from the manifest's".to_owned()));
+        return Err(damaged(
+            "its blake3 hash differs from the manifest's".to_owned(),
+        ));
     }
     let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
-        return Err(damaged("it does not start with the segment magic".to_owned()));
+        return Err(damaged(
+            "it does not start with the segment magic".to_owned(),
+        ));
     };
     if body.len() != expected.entries as usize * ENTRY_BYTES {
         return Err(damaged(format!(
@@ -353,7 +379,11 @@ mod tests {
     use super::*;
 
     fn source(name: &str, origin: Origin) -> SourceEntry {
-        SourceEntry { name: name.to_owned(), origin, curated: false }
+        SourceEntry {
+            name: name.to_owned(),
+            origin,
+            curated: false,
+        }
     }
 
     fn fp(s: &str) -> Fingerprint {
@@ -364,12 +394,25 @@ mod tests {
     fn registering_twice_adds_nothing_and_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
-        let texts = || vec![("output".to_owned(), fp("a")), ("output".to_owned(), fp("b"))];
+        let texts = || {
+            vec![
+                ("output".to_owned(), fp("a")),
+                ("output".to_owned(), fp("b")),
+            ]
+        };
         let gpt = source("gpt", Origin::Synthetic);
 
-        let first = ledger.register(&gpt, vec!["x".into()], texts()).unwrap().unwrap();
+        let first = ledger
+            .register(&gpt, vec!["x".into()], texts())
+            .unwrap()
+            .unwrap();
         assert_eq!((first.texts, first.new_entries), (2, 2));
-        assert!(ledger.register(&gpt, vec!["x".into()], texts()).unwrap().is_none());
+        assert!(
+            ledger
+                .register(&gpt, vec!["x".into()], texts())
+                .unwrap()
+                .is_none()
+        );
 
         let reopened = Ledger::open(dir.path()).unwrap();
         assert_eq!(reopened.entries(), 2);
@@ -382,8 +425,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
         let one = || vec![("output".to_owned(), fp("Canberra."))];
-        ledger.register(&source("b", Origin::Synthetic), vec![], one()).unwrap();
-        ledger.register(&source("a", Origin::Human), vec![], one()).unwrap();
+        ledger
+            .register(&source("b", Origin::Synthetic), vec![], one())
+            .unwrap();
+        ledger
+            .register(&source("a", Origin::Human), vec![], one())
+            .unwrap();
         let reopened = Ledger::open(dir.path()).unwrap();
         assert_eq!(reopened.sources_of(&fp("canberra.")), &[0, 1]);
     }
@@ -392,9 +439,15 @@ mod tests {
     fn origin_conflict_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
-        ledger.register(&source("x", Origin::Human), vec![], [("t".into(), fp("1"))]).unwrap();
+        ledger
+            .register(&source("x", Origin::Human), vec![], [("t".into(), fp("1"))])
+            .unwrap();
         let err = ledger
-            .register(&source("x", Origin::Synthetic), vec![], [("t".into(), fp("2"))])
+            .register(
+                &source("x", Origin::Synthetic),
+                vec![],
+                [("t".into(), fp("2"))],
+            )
             .unwrap_err();
         assert!(matches!(err, LedgerError::SourceConflict { .. }), "{err}");
     }
@@ -403,7 +456,9 @@ mod tests {
     fn a_modified_segment_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open_or_new(dir.path()).unwrap();
-        ledger.register(&source("x", Origin::Human), vec![], [("t".into(), fp("1"))]).unwrap();
+        ledger
+            .register(&source("x", Origin::Human), vec![], [("t".into(), fp("1"))])
+            .unwrap();
         let segment = dir.path().join("segments/000001.seg");
         let mut bytes = std::fs::read(&segment).unwrap();
         bytes[10] ^= 1;

@@ -133,7 +133,11 @@ pub fn attribute(responses: &[Fingerprint], evidence: &impl Evidence) -> Attribu
         [one] => Lineage::Source(*one),
         _ => Lineage::Ambiguous(candidates),
     };
-    Attribution { lineage, matched_texts: matched, total_texts: responses.len() }
+    Attribution {
+        lineage,
+        matched_texts: matched,
+        total_texts: responses.len(),
+    }
 }
 
 #[cfg(test)]
@@ -178,7 +182,10 @@ mod tests {
     #[test]
     fn turns_of_different_models_make_a_mixed_record() {
         let a = attribute(
-            &[fp("long answer only model one wrote"), fp("another answer of model two")],
+            &[
+                fp("long answer only model one wrote"),
+                fp("another answer of model two"),
+            ],
             &evidence(),
         );
         assert_eq!(a.lineage, Lineage::Ambiguous(vec![1, 2]));
@@ -186,10 +193,16 @@ mod tests {
 
     #[test]
     fn unmatched_turns_are_partial_not_decisive() {
-        let a = attribute(&[fp("never registered"), fp("another answer of model two")], &evidence());
+        let a = attribute(
+            &[fp("never registered"), fp("another answer of model two")],
+            &evidence(),
+        );
         assert_eq!(a.lineage, Lineage::Source(2));
         assert!(a.is_partial());
-        assert_eq!(attribute(&[fp("never registered")], &evidence()).lineage, Lineage::Unknown);
+        assert_eq!(
+            attribute(&[fp("never registered")], &evidence()).lineage,
+            Lineage::Unknown
+        );
         assert_eq!(attribute(&[], &evidence()).lineage, Lineage::Unknown);
     }
 }

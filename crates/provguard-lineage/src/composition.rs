@@ -132,15 +132,28 @@ mod tests {
     use super::*;
 
     fn attribution(lineage: Lineage) -> Attribution {
-        Attribution { lineage, matched_texts: 1, total_texts: 1 }
+        Attribution {
+            lineage,
+            matched_texts: 1,
+            total_texts: 1,
+        }
     }
 
     #[test]
     fn ambiguous_records_split_their_weight() {
         let kinds = vec![
-            SourceKind { origin: Origin::Human, curated: false },
-            SourceKind { origin: Origin::Synthetic, curated: false },
-            SourceKind { origin: Origin::Synthetic, curated: true },
+            SourceKind {
+                origin: Origin::Human,
+                curated: false,
+            },
+            SourceKind {
+                origin: Origin::Synthetic,
+                curated: false,
+            },
+            SourceKind {
+                origin: Origin::Synthetic,
+                curated: true,
+            },
         ];
         let mut c = Composition::new(kinds);
         c.add(&attribution(Lineage::Source(1)), false);
@@ -148,7 +161,10 @@ mod tests {
         c.add(&attribution(Lineage::Unknown), true);
         c.add(&attribution(Lineage::Source(0)), true);
 
-        assert_eq!((c.records, c.human, c.synthetic, c.unknown, c.ambiguous), (4, 1, 1, 1, 1));
+        assert_eq!(
+            (c.records, c.human, c.synthetic, c.unknown, c.ambiguous),
+            (4, 1, 1, 1, 1)
+        );
         let third = 1.0 / 3.0;
         assert!((c.by_source[&1].weight - (1.0 + third)).abs() < 1e-12);
         assert_eq!(c.by_source[&1].records, 1);

@@ -49,11 +49,21 @@ pub struct Normalised<'a> {
 /// ```
 #[must_use]
 pub fn normalise(raw: &str) -> Normalised<'_> {
-    let text = if raw.is_ascii() { normalise_ascii(raw) } else { normalise_unicode(raw) };
+    let text = if raw.is_ascii() {
+        normalise_ascii(raw)
+    } else {
+        normalise_unicode(raw)
+    };
     if text.is_empty() && !raw.is_empty() && !raw.chars().all(char::is_whitespace) {
-        return Normalised { text: Cow::Borrowed(raw), fell_back_to_raw: true };
+        return Normalised {
+            text: Cow::Borrowed(raw),
+            fell_back_to_raw: true,
+        };
     }
-    Normalised { text, fell_back_to_raw: false }
+    Normalised {
+        text,
+        fell_back_to_raw: false,
+    }
 }
 
 /// The fast path: for ASCII, NFKC and the removed characters are no-ops and case folding is
@@ -153,7 +163,10 @@ mod tests {
 
     #[test]
     fn already_normal_ascii_is_borrowed() {
-        assert!(matches!(normalise_ascii("already normal text"), Cow::Borrowed(_)));
+        assert!(matches!(
+            normalise_ascii("already normal text"),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(normalise_ascii("Not normal"), Cow::Owned(_)));
         assert!(matches!(normalise_ascii("two  spaces"), Cow::Owned(_)));
         assert!(matches!(normalise_ascii("tab\there"), Cow::Owned(_)));
