@@ -1,0 +1,7 @@
+//! End-to-end tests of the `provguard` command: real data from `../shared/data`, the input
+//! cases of `../shared/cases/ingest`, exit codes, policies and the report layout.
+
+mod cases;
+mod cli;
+mod real_mixture;
+mod support;
