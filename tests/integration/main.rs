@@ -3,5 +3,6 @@
 
 mod cases;
 mod cli;
+mod dynamics_cli;
 mod real_mixture;
 mod support;

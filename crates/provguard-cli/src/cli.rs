@@ -40,6 +40,34 @@ pub enum Command {
     ///
     /// Exit status: 0 pass or flag, 1 block, 2 provguard could not do its job.
     Scan(ScanArgs),
+    /// Model an ecosystem described in a file: stable point, lineage and curation influence.
+    ///
+    /// Prints the regime, both spectral radii, each model's stable point, reward,
+    /// cross-influence share, synthetic depth and diversity retention, and the influence of
+    /// every curation share on every model it reaches. `--sweep` varies one number of the file
+    /// over a range and prints each quantity along it.
+    Simulate(SimulateArgs),
+}
+
+/// Flags of `provguard simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The ecosystem file (TOML or JSON; see docs/ecosystem.md).
+    #[arg(long, value_name = "FILE")]
+    pub ecosystem: PathBuf,
+
+    /// Vary one number of the file: `PATH=FROM:TO:STEPS`, e.g.
+    /// `models.p.inputs.q.curated=0:1:11` or `models.q.inputs.p.transfer_scale=0:1:21`.
+    #[arg(long, value_name = "PATH=FROM:TO:STEPS")]
+    pub sweep: Option<String>,
+
+    /// A model whose anchoring decides the regime; repeat for several (default: all).
+    #[arg(long, value_name = "MODEL")]
+    pub watch: Vec<String>,
+
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
 }
 
 /// Where the ledger is.
@@ -68,7 +96,7 @@ pub struct ReadArgs {
     pub lenient: bool,
 
     /// Map a dataset's role name to a known role: `--role-map bing=user` (roles: system,
-    /// user, assistant, tool_call, tool).
+    /// user, assistant, `tool_call`, tool).
     #[arg(long, value_name = "NAME=ROLE")]
     pub role_map: Vec<String>,
 }
@@ -152,6 +180,17 @@ pub struct ScanArgs {
     /// Also write the JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// An ecosystem file describing the models this scan does not measure (TOML or JSON; see
+    /// docs/ecosystem.md).
+    #[arg(long, value_name = "FILE")]
+    pub ecosystem: Option<PathBuf>,
+
+    /// Record this batch's composition in the ledger, unless the verdict is block, so that
+    /// later scans of other models see what the home model trains on. Recording the same
+    /// content twice changes nothing.
+    #[arg(long)]
+    pub record: bool,
 }
 
 /// Output formats.

@@ -37,20 +37,22 @@ pub fn read_options(args: &ReadArgs) -> anyhow::Result<(ReadOptions, SchemaOptio
         };
         role_map.insert(name.to_owned(), role);
     }
-    Ok((read, SchemaOptions { role_map }))
+    Ok((
+        read,
+        SchemaOptions {
+            role_map,
+            ..SchemaOptions::default()
+        },
+    ))
 }
 
 /// The policy named by `--policy`, or the default one.
 pub fn policy(path: Option<&PathBuf>) -> anyhow::Result<(Policy, String)> {
-    match path {
-        Some(path) => {
-            let policy = Policy::load(path).context("cannot use the policy")?;
-            Ok((policy, path.display().to_string()))
-        }
-        None => {
-            let policy = Policy::from_toml(DEFAULT_POLICY, "policies/default.toml (built in)")
-                .context("the built-in default policy is not valid; please report this bug")?;
-            Ok((policy, "default".to_owned()))
-        }
+    if let Some(path) = path {
+        let policy = Policy::load(path).context("cannot use the policy")?;
+        return Ok((policy, path.display().to_string()));
     }
+    let policy = Policy::from_toml(DEFAULT_POLICY, "policies/default.toml (built in)")
+        .context("the built-in default policy is not valid; please report this bug")?;
+    Ok((policy, "default".to_owned()))
 }

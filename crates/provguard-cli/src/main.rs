@@ -7,6 +7,7 @@ mod config;
 mod output;
 mod register;
 mod scan;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Register(args) => register::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

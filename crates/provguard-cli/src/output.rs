@@ -1,14 +1,11 @@
 //! Everything the command prints on purpose. Tracing goes to standard error separately.
-#![expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the CLI's output module"
-)]
+#![expect(clippy::print_stderr, reason = "the CLI's output module")]
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use provguard::dynamics::Analysis;
 use provguard::ledger::SourceEntry;
 use provguard::report::{Problem, Report};
 use provguard::{Error, RegisterSummary};
@@ -82,7 +79,7 @@ pub fn registered(source: &SourceEntry, s: &RegisterSummary, ledger: &Path) {
 }
 
 /// The summary of a scan for people.
-pub fn scan_summary(r: &Report, policy: &str) {
+pub fn scan_summary(r: &Report, policy: &str, recorded: Option<bool>) {
     let mut t = String::new();
     let a = &r.accounting;
     let _ = writeln!(t, "{} · home model `{}` · policy {policy}", r.tool, r.home);
@@ -103,6 +100,41 @@ pub fn scan_summary(r: &Report, policy: &str) {
         );
     }
 
+    composition(&mut t, r);
+    dynamics(&mut t, r);
+
+    let _ = writeln!(t, "\nverdict: {}", r.verdict.as_str().to_uppercase());
+    for reason in &r.reasons {
+        let _ = writeln!(
+            t,
+            "  {:<5}  {}: {}",
+            reason.level.as_str(),
+            reason.limit,
+            reason.message
+        );
+    }
+    match recorded {
+        Some(true) => t.push_str("\nrecorded this batch's composition in the ledger\n"),
+        Some(false) => t.push_str(
+            "\nnot recorded: the verdict is block, nothing was admitted, or the same content was \
+             recorded before\n",
+        ),
+        None => {}
+    }
+    stdout_line(t.trim_end());
+
+    if !r.errors.is_empty() {
+        let total = r.errors.len() as u64 + r.errors_not_listed;
+        eprintln!("\n{total} problems in the data:");
+        eprint!("{}", problems(&r.errors));
+    }
+    if !r.warnings.is_empty() {
+        eprintln!("\n{} warnings:", r.warnings.len());
+        eprint!("{}", problems(&r.warnings));
+    }
+}
+
+fn composition(t: &mut String, r: &Report) {
     let c = &r.composition;
     let _ = writeln!(t, "\ncomposition of {} admitted records", r.records);
     for origin in ["human", "synthetic", "unknown", "ambiguous"] {
@@ -140,7 +172,9 @@ pub fn scan_summary(r: &Report, policy: &str) {
             c.declared.conflict
         );
     }
+}
 
+fn dynamics(t: &mut String, r: &Report) {
     let d = &r.dynamics;
     let _ = writeln!(t, "\ndynamics (unknown records {})", d.unknown_rule);
     let _ = writeln!(
@@ -165,27 +199,153 @@ pub fn scan_summary(r: &Report, policy: &str) {
         number(d.diversity_retention)
     );
 
-    let _ = writeln!(t, "\nverdict: {}", r.verdict.as_str().to_uppercase());
-    for reason in &r.reasons {
+    if let Some(w) = &d.what_if {
         let _ = writeln!(
             t,
-            "  {:<5}  {}: {}",
-            reason.level.as_str(),
-            reason.limit,
-            reason.message
+            "  this batch moves cross-influence share {} -> {}, synthetic depth {} -> {}",
+            number(w.before.cross_influence_share),
+            number(w.after.cross_influence_share),
+            number(w.before.synthetic_depth),
+            number(w.after.synthetic_depth)
         );
     }
-    stdout_line(t.trim_end());
+    for i in d
+        .influence
+        .iter()
+        .filter(|i| i.model == r.home && i.on == r.home)
+    {
+        if let Some(effect) = i.effect {
+            let effect = serde_json::to_value(effect).unwrap_or_default();
+            let _ = writeln!(
+                t,
+                "  curating `{}` data: {} on the home model (dJ/dc {})",
+                i.from,
+                effect.as_str().unwrap_or_default(),
+                number(i.total)
+            );
+        }
+    }
+}
 
-    if !r.errors.is_empty() {
-        let total = r.errors.len() as u64 + r.errors_not_listed;
-        eprintln!("\n{total} problems in the data:");
-        eprint!("{}", problems(&r.errors));
+/// An ecosystem analysis for people.
+pub fn analysis(a: &Analysis) {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "regime {} · r(M) {:.6} (margin {:.6}) · r(W) {:.6}",
+        label(&a.regime),
+        a.spectral_radius,
+        a.margin,
+        a.lineage_spectral_radius
+    );
+    let _ = writeln!(
+        t,
+        "\n{:<20} {:>8} {:>12} {:>10} {:>10} {:>10}",
+        "model", "anchored", "reward", "cross-inf", "depth", "diversity"
+    );
+    for m in &a.models {
+        let _ = writeln!(
+            t,
+            "{:<20} {:>8} {:>12} {:>10} {:>10} {:>10}",
+            m.name,
+            if m.anchored { "yes" } else { "no" },
+            number(m.reward),
+            number(m.cross_influence_share),
+            number(m.synthetic_depth),
+            number(m.diversity_retention)
+        );
     }
-    if !r.warnings.is_empty() {
-        eprintln!("\n{} warnings:", r.warnings.len());
-        eprint!("{}", problems(&r.warnings));
+    for m in &a.models {
+        if let Some(point) = &m.stable_point {
+            let shown: Vec<String> = point.iter().take(6).map(|v| format!("{v:.6}")).collect();
+            let more = if point.len() > 6 { ", ..." } else { "" };
+            let _ = writeln!(
+                t,
+                "stable point of `{}`: [{}{more}]",
+                m.name,
+                shown.join(", ")
+            );
+        }
     }
+    if !a.influence.is_empty() {
+        let _ = writeln!(
+            t,
+            "\ninfluence of curation share c(model, from) on each model's reward\n{:<14} {:<14} {:<14} {:>14} {:>14}  effect",
+            "model", "from", "on", "dJ/dc", "isolated"
+        );
+        for i in &a.influence {
+            let _ = writeln!(
+                t,
+                "{:<14} {:<14} {:<14} {:>14} {:>14}  {}",
+                i.model,
+                i.from,
+                i.on,
+                number(i.total),
+                number(i.isolated),
+                i.effect
+                    .map_or_else(|| "undefined".to_owned(), |e| label(&e))
+            );
+        }
+    }
+    for assumption in &a.assumptions {
+        let _ = writeln!(t, "assumption: {assumption}");
+    }
+    stdout_line(t.trim_end());
+}
+
+/// A sweep as a table: one row per value, the regime, `r(M)`, each model's reward and
+/// cross-influence share, and each self-influence label.
+pub fn sweep_table(param: &str, points: &[(f64, Analysis)]) {
+    let mut t = String::new();
+    let Some((_, first)) = points.first() else {
+        return;
+    };
+    let _ = write!(t, "{param:>14} {:>11} {:>10}", "regime", "r(M)");
+    for m in &first.models {
+        let _ = write!(
+            t,
+            " {:>12} {:>10}",
+            format!("J({})", m.name),
+            format!("X({})", m.name)
+        );
+    }
+    let selfs: Vec<_> = first.influence.iter().filter(|i| i.model == i.on).collect();
+    for i in &selfs {
+        let _ = write!(t, " {:>14}", format!("c({},{})", i.model, i.from));
+    }
+    t.push('\n');
+    for (value, a) in points {
+        let _ = write!(
+            t,
+            "{value:>14.6} {:>11} {:>10.6}",
+            label(&a.regime),
+            a.spectral_radius
+        );
+        for m in &a.models {
+            let _ = write!(
+                t,
+                " {:>12} {:>10}",
+                number(m.reward),
+                number(m.cross_influence_share)
+            );
+        }
+        for i in a.influence.iter().filter(|i| i.model == i.on) {
+            let effect = i
+                .effect
+                .map_or_else(|| "undefined".to_owned(), |e| label(&e));
+            let _ = write!(t, " {effect:>14}");
+        }
+        t.push('\n');
+    }
+    stdout_line(t.trim_end());
+}
+
+/// The serde name of a label enum.
+fn label<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn problems(list: &[Problem]) -> String {
@@ -211,5 +371,5 @@ fn percent(share: Option<f64>) -> String {
 }
 
 fn number(value: Option<f64>) -> String {
-    value.map_or_else(|| "undefined".to_owned(), |v| format!("{v:.3}"))
+    value.map_or_else(|| "undefined".to_owned(), |v| format!("{v:.4}"))
 }

@@ -116,6 +116,32 @@ pub struct Gate {
     /// How unknown records are folded before shares are compared.
     #[serde(default)]
     pub unknown: UnknownRule,
+    /// Whether the home model's composition is this batch cumulated with its recorded scans,
+    /// or the batch alone.
+    #[serde(default)]
+    pub what_if: WhatIf,
+}
+
+/// What the home model's composition is when the ledger recorded earlier scans of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WhatIf {
+    /// The recorded scans and this batch together, weighted by record count.
+    #[default]
+    Cumulative,
+    /// This batch alone.
+    Batch,
+}
+
+impl WhatIf {
+    /// The spelling used in policy files.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cumulative => "cumulative",
+            Self::Batch => "batch",
+        }
+    }
 }
 
 impl Policy {

@@ -142,7 +142,7 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
         }
     }
 
-    reasons.sort_by(|a, b| b.level.cmp(&a.level));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
     let level = reasons.first().map_or(Level::Pass, |r| r.level);
     Verdict { level, reasons }
 }

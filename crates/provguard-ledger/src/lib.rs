@@ -22,7 +22,7 @@
 
 mod store;
 
-pub use store::{Ledger, Registration, SourceEntry};
+pub use store::{Ledger, RecordedScan, Registration, SourceEntry};
 
 use std::path::PathBuf;
 

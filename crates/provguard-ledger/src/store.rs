@@ -1,6 +1,6 @@
 //! Reading and committing the ledger folder.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -45,6 +45,31 @@ pub struct Registration {
     pub at: u64,
 }
 
+/// The admitted composition of a scan, recorded for the next scan of another model to see.
+///
+/// Shares are fractions of `records` before unknown records are folded, so a later scan can
+/// fold them under its own policy: `human + sum(models) + unknown = 1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedScan {
+    /// The model the scanned data trains.
+    pub home: String,
+    /// blake3 over the sorted fingerprints of the admitted records: the same content gives
+    /// the same id whatever its order or file layout.
+    pub content: String,
+    /// Admitted records.
+    pub records: u64,
+    /// Human share `h`.
+    pub human: f64,
+    /// Unknown share `u`.
+    pub unknown: f64,
+    /// Share `w` of each synthetic source, by name.
+    pub models: BTreeMap<String, f64>,
+    /// Curated share `c` of each synthetic source, by name.
+    pub curated: BTreeMap<String, f64>,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SegmentEntry {
     file: String,
@@ -60,6 +85,8 @@ struct Manifest {
     fields: Vec<String>,
     registrations: Vec<Registration>,
     segments: Vec<SegmentEntry>,
+    #[serde(default)]
+    scans: Vec<RecordedScan>,
 }
 
 impl Manifest {
@@ -71,6 +98,7 @@ impl Manifest {
             fields: Vec::new(),
             registrations: Vec::new(),
             segments: Vec::new(),
+            scans: Vec::new(),
         }
     }
 }
@@ -208,15 +236,7 @@ impl Ledger {
         texts: impl IntoIterator<Item = (String, Fingerprint)>,
     ) -> Result<Option<Registration>, LedgerError> {
         fs::create_dir_all(self.dir.join(SEGMENTS))?;
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.dir.join("lock"))?;
-        lock.file().lock()?;
-        if self.dir.join(MANIFEST).is_file() {
-            *self = Self::load(&self.dir)?;
-        }
+        let _lock = self.lock_and_reload()?;
 
         let source_id = self.source_id(source)?;
         let mut fresh: Vec<(Fingerprint, u32)> = Vec::new();
@@ -259,11 +279,55 @@ impl Ledger {
             blake3: blake3::hash(&bytes).to_hex().to_string(),
         });
         self.manifest.registrations.push(registration.clone());
+        self.write_manifest()?;
+        Ok(Some(registration))
+    }
+
+    /// The recorded scans, oldest first.
+    #[must_use]
+    pub fn scans(&self) -> &[RecordedScan] {
+        &self.manifest.scans
+    }
+
+    /// Records a scan's composition; false, and nothing written, when a scan of the same
+    /// home model with the same content was recorded before.
+    pub fn record_scan(&mut self, scan: RecordedScan) -> Result<bool, LedgerError> {
+        fs::create_dir_all(&self.dir)?;
+        let _lock = self.lock_and_reload()?;
+        let known = self
+            .manifest
+            .scans
+            .iter()
+            .any(|s| s.home == scan.home && s.content == scan.content);
+        if known {
+            return Ok(false);
+        }
+        self.manifest.scans.push(scan);
+        self.write_manifest()?;
+        Ok(true)
+    }
+
+    /// Takes the writers' lock and reloads the ledger, so that what another process committed
+    /// meanwhile is kept. The lock is held until the returned file is dropped.
+    fn lock_and_reload(&mut self) -> Result<fs::File, LedgerError> {
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("lock"))?;
+        lock.file().lock()?;
+        if self.dir.join(MANIFEST).is_file() {
+            *self = Self::load(&self.dir)?;
+        }
+        Ok(lock)
+    }
+
+    fn write_manifest(&self) -> Result<(), LedgerError> {
         let manifest = serde_json::to_vec_pretty(&self.manifest)
             .map_err(|e| std::io::Error::other(format!("cannot encode the manifest: {e}")))?;
         write_atomically(&self.dir.join(MANIFEST), &manifest)?;
         sync_dir(&self.dir)?;
-        Ok(Some(registration))
+        Ok(())
     }
 
     fn source_id(&mut self, source: &SourceEntry) -> Result<SourceId, LedgerError> {

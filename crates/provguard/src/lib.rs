@@ -23,3 +23,4 @@ pub use provguard_lineage as lineage;
 pub use register::{RegisterSummary, register};
 pub use report::Report;
 pub use scan::Scan;
+pub use shares::Measured;

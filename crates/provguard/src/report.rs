@@ -75,6 +75,11 @@ pub struct Report {
     pub inputs: Inputs,
     /// Lineage of the admitted records.
     pub composition: CompositionReport,
+    /// The shares the dynamics use, before unknown records are folded.
+    pub measured: crate::Measured,
+    /// blake3 over the sorted fingerprints of the admitted records: the same content gives
+    /// the same id whatever its order or file layout.
+    pub content_id: String,
     /// The ecosystem model fed by the composition.
     pub dynamics: DynamicsReport,
     /// `pass`, `flag` or `block`.
@@ -218,6 +223,108 @@ pub struct DynamicsReport {
     pub spectral_radius: Option<f64>,
     /// `r(W)`.
     pub lineage_spectral_radius: Option<f64>,
+    /// Every model of the ecosystem the batch was judged in, with its quantities.
+    pub models: Vec<ModelReport>,
+    /// Self- and cross-influence of every curation share on every model it reaches.
+    pub influence: Vec<provguard_dynamics::Influence>,
+    /// The home model before and after this batch, when the ledger recorded earlier scans of
+    /// it; `null` otherwise.
+    pub what_if: Option<WhatIfReport>,
     /// Every assumption the numbers rest on.
     pub assumptions: Vec<String>,
+}
+
+/// One model of the ecosystem.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelReport {
+    /// The model's name.
+    pub name: String,
+    /// Whether its data traces back to people with certainty.
+    pub anchored: bool,
+    /// Where it settles (`null` when the ecosystem diverges).
+    pub stable_point: Option<Vec<f64>>,
+    /// Its reward at the stable point.
+    pub reward: Option<f64>,
+    /// `X_k`.
+    pub cross_influence_share: Option<f64>,
+    /// `D_k`.
+    pub synthetic_depth: Option<f64>,
+    /// `v*_k / v_H`.
+    pub diversity_retention: Option<f64>,
+}
+
+impl ModelReport {
+    /// The report of one analysed model.
+    #[must_use]
+    pub fn of(m: &provguard_dynamics::ModelAnalysis) -> Self {
+        Self {
+            name: m.name.clone(),
+            anchored: m.anchored,
+            stable_point: m.stable_point.clone(),
+            reward: m.reward,
+            cross_influence_share: m.cross_influence_share,
+            synthetic_depth: m.synthetic_depth,
+            diversity_retention: m.diversity_retention,
+        }
+    }
+}
+
+/// The home model before and after a batch, and the change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIfReport {
+    /// The home model as the ledger's recorded scans leave it.
+    pub before: ModelReport,
+    /// The home model with this batch.
+    pub after: ModelReport,
+    /// `r(M)` before and after.
+    pub spectral_radius: [f64; 2],
+    /// The regime before and after.
+    pub regime: [String; 2],
+    /// After minus before, for each quantity defined on both sides (`null` otherwise).
+    pub change: Change,
+}
+
+/// Differences after minus before.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Change {
+    /// Of the reward.
+    pub reward: Option<f64>,
+    /// Of `X_k`.
+    pub cross_influence_share: Option<f64>,
+    /// Of `D_k`.
+    pub synthetic_depth: Option<f64>,
+    /// Of `v*_k / v_H`.
+    pub diversity_retention: Option<f64>,
+    /// Of `r(M)`.
+    pub spectral_radius: f64,
+}
+
+impl WhatIfReport {
+    /// The comparison of the home model's analyses before and after a batch.
+    #[must_use]
+    pub fn between(
+        before: &provguard_dynamics::ModelAnalysis,
+        after: &provguard_dynamics::ModelAnalysis,
+        before_all: &provguard_dynamics::Analysis,
+        after_all: &provguard_dynamics::Analysis,
+    ) -> Self {
+        let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| b - a);
+        let change = Change {
+            reward: diff(before.reward, after.reward),
+            cross_influence_share: diff(before.cross_influence_share, after.cross_influence_share),
+            synthetic_depth: diff(before.synthetic_depth, after.synthetic_depth),
+            diversity_retention: diff(before.diversity_retention, after.diversity_retention),
+            spectral_radius: after_all.spectral_radius - before_all.spectral_radius,
+        };
+        Self {
+            before: ModelReport::of(before),
+            after: ModelReport::of(after),
+            spectral_radius: [before_all.spectral_radius, after_all.spectral_radius],
+            regime: [
+                crate::shares::regime_name(before_all),
+                crate::shares::regime_name(after_all),
+            ],
+            change,
+        }
+    }
 }

@@ -3,10 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use provguard_gate::{Measurements, Policy, decide};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use provguard_dynamics::Ecosystem;
+use provguard_gate::{Level, Measurements, Policy, decide};
 use provguard_ingest::schema::{self, SchemaOptions};
 use provguard_ingest::{Event, ReadOptions, Scope};
-use provguard_ledger::{Ledger, SourceEntry};
+use provguard_ledger::{Ledger, RecordedScan, SourceEntry};
 use provguard_lineage::{
     Attribution, Composition, Fingerprint, Lineage, NORMALISATION, Origin, attribute,
 };
@@ -17,7 +20,7 @@ use crate::report::{
     Accounting, AmbiguousReport, CandidateSet, CompositionReport, DeclaredReport, Inputs,
     MAX_LISTED_PROBLEMS, OriginCount, Problem, Report, SCHEMA_VERSION, SourceCount,
 };
-use crate::shares;
+use crate::{Measured, shares};
 
 /// Claims that a record declares to mean "written by people".
 const HUMAN_CLAIMS: [&str; 5] = ["human", "people", "person", "annotator", "crowd"];
@@ -45,6 +48,8 @@ pub struct Scan {
     pub read: ReadOptions,
     /// How records' schemas are read.
     pub schema: SchemaOptions,
+    /// The models the scan does not measure, from an ecosystem file.
+    pub ecosystem: Option<Ecosystem>,
 }
 
 impl Scan {
@@ -56,7 +61,31 @@ impl Scan {
             policy,
             read: ReadOptions::default(),
             schema: SchemaOptions::default(),
+            ecosystem: None,
         }
+    }
+
+    /// Records the report's composition in the ledger for later scans of other models to
+    /// see, unless the verdict is `block`. Recording the same content for the same home model
+    /// again changes nothing; returns whether anything was recorded.
+    pub fn record(&self, ledger: &mut Ledger, report: &Report) -> Result<bool, Error> {
+        if report.verdict == Level::Block || report.records == 0 {
+            return Ok(false);
+        }
+        let m = &report.measured;
+        let scan = RecordedScan {
+            home: self.home.clone(),
+            content: report.content_id.clone(),
+            records: m.records,
+            human: m.human,
+            unknown: m.unknown,
+            models: m.models.clone(),
+            curated: m.curated.clone(),
+            at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        Ok(ledger.record_scan(scan)?)
     }
 
     /// Scans every file under `paths` against `ledger` and returns the report with its
@@ -73,13 +102,18 @@ impl Scan {
             }
         }
 
-        let _span = info_span!("model").entered();
+        let model_span = info_span!("model").entered();
         let sources = ledger.sources();
-        let rule = self.policy.gate.unknown;
-        let shares = shares::fold(&tally.composition, sources, &self.home, rule);
-        let dynamics =
-            shares::model_home(shares.as_ref(), &self.home, tally.composition.records, rule)?;
-        drop(_span);
+        let measured = Measured::of(&tally.composition, sources);
+        let context = shares::Context {
+            home: &self.home,
+            rule: self.policy.gate.unknown,
+            what_if: self.policy.gate.what_if,
+            file: self.ecosystem.as_ref(),
+            recorded: ledger.scans(),
+        };
+        let dynamics = shares::model_ecosystem(&measured, context)?;
+        drop(model_span);
 
         let _span = info_span!("decide").entered();
         let c = &tally.composition;
@@ -99,6 +133,7 @@ impl Scan {
         );
 
         let composition = tally.composition_report(sources);
+        let content_id = tally.content_id();
         let errors_not_listed = tally.problems.len().saturating_sub(MAX_LISTED_PROBLEMS) as u64;
         tally.problems.truncate(MAX_LISTED_PROBLEMS);
         Ok(Report {
@@ -121,6 +156,8 @@ impl Scan {
                     .collect(),
             },
             composition,
+            measured,
+            content_id,
             dynamics,
             verdict: verdict.level,
             reasons: verdict.reasons,
@@ -142,6 +179,8 @@ struct Tally<'l> {
     declared: DeclaredReport,
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
+    /// Fingerprints of the admitted records, for the content id.
+    records: Vec<Fingerprint>,
 }
 
 impl<'l> Tally<'l> {
@@ -156,7 +195,18 @@ impl<'l> Tally<'l> {
             declared: DeclaredReport::default(),
             problems: Vec::new(),
             warnings: Vec::new(),
+            records: Vec::new(),
         }
+    }
+
+    /// blake3 over the sorted record fingerprints.
+    fn content_id(&mut self) -> String {
+        self.records.sort_unstable();
+        let mut hasher = blake3::Hasher::new();
+        for f in &self.records {
+            hasher.update(&f.0);
+        }
+        hasher.finalize().to_hex().to_string()
     }
 
     fn event(&mut self, event: Event, opts: &SchemaOptions) {
@@ -180,6 +230,12 @@ impl<'l> Tally<'l> {
                     .map(|(_, text)| Fingerprint::of_text(text).0)
                     .collect();
                 let attribution = attribute(&fingerprints, self.ledger);
+                self.records.push(Fingerprint::of_parts(
+                    sample
+                        .turns
+                        .iter()
+                        .map(|t| (t.role.as_str(), t.text.as_str())),
+                ));
                 self.composition.add(&attribution, sample.curated);
 
                 *self.by_schema.entry(sample.schema.as_str()).or_default() += 1;
