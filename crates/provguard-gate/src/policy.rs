@@ -70,6 +70,9 @@ pub struct Limits {
     pub max_synthetic_depth: Option<Limit>,
     /// Largest share of records of unknown origin (before folding).
     pub max_unknown_share: Option<Limit>,
+    /// Largest spectral radius `r(M)` of the ecosystem's round map (1 and beyond: no stable
+    /// point).
+    pub max_spectral_radius: Option<Limit>,
 }
 
 /// How records of unknown origin are folded before shares are compared.
@@ -110,7 +113,7 @@ pub struct Policy {
 }
 
 /// Gate settings (the `[gate]` table).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gate {
     /// How unknown records are folded before shares are compared.
@@ -120,6 +123,24 @@ pub struct Gate {
     /// or the batch alone.
     #[serde(default)]
     pub what_if: WhatIf,
+    /// The level given when curating a source of the home model's data backfires on it or
+    /// hurts it through the loop: `"flag"` (default), `"block"` or `"pass"` (not enforced).
+    #[serde(default = "default_backfire")]
+    pub backfire: crate::Level,
+}
+
+fn default_backfire() -> crate::Level {
+    crate::Level::Flag
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self {
+            unknown: UnknownRule::default(),
+            what_if: WhatIf::default(),
+            backfire: default_backfire(),
+        }
+    }
 }
 
 /// What the home model's composition is when the ledger recorded earlier scans of it.
@@ -170,7 +191,7 @@ impl Policy {
 
     /// The limits by name, each with whether a larger value is worse.
     #[must_use]
-    pub fn limits(&self) -> [(&'static str, Option<Limit>, bool); 4] {
+    pub fn limits(&self) -> [(&'static str, Option<Limit>, bool); 5] {
         let l = &self.limits;
         [
             ("min_human_share", l.min_human_share, false),
@@ -181,6 +202,7 @@ impl Policy {
             ),
             ("max_synthetic_depth", l.max_synthetic_depth, true),
             ("max_unknown_share", l.max_unknown_share, true),
+            ("max_spectral_radius", l.max_spectral_radius, true),
         ]
     }
 
@@ -195,6 +217,7 @@ impl Policy {
             for (level, value) in [("flag", flag), ("block", block)] {
                 let Some(v) = value else { continue };
                 let is_share = name.ends_with("_share");
+                // A spectral radius is a number from 0; shares lie in [0, 1].
                 if !v.is_finite() || v < 0.0 || (is_share && v > 1.0) {
                     let range = if is_share {
                         "a share from 0 to 1"

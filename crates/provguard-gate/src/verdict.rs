@@ -1,11 +1,11 @@
 //! Applying a policy to a scan's measurements.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Policy;
 
 /// What the gate decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Nothing is wrong.
@@ -39,6 +39,11 @@ pub struct Measurements {
     pub synthetic_depth: Option<f64>,
     /// Share of records of unknown origin, before folding.
     pub unknown_share: Option<f64>,
+    /// Spectral radius `r(M)` of the ecosystem's round map.
+    pub spectral_radius: Option<f64>,
+    /// Curation of the home model's data that backfires on it or hurts it through the loop:
+    /// one sentence each.
+    pub backfires: Vec<String>,
     /// Records rejected while reading.
     pub rejected: u64,
     /// Strict mode: any rejected record blocks.
@@ -103,6 +108,7 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
             "min_human_share" => m.human_share,
             "max_cross_influence_share" => m.cross_influence_share,
             "max_synthetic_depth" => m.synthetic_depth,
+            "max_spectral_radius" => m.spectral_radius,
             _ => m.unknown_share,
         };
         let quantity = name
@@ -139,6 +145,18 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
                 message,
             });
             break;
+        }
+    }
+
+    if policy.gate.backfire > Level::Pass {
+        for message in &m.backfires {
+            reasons.push(Reason {
+                limit: "backfire".to_owned(),
+                level: policy.gate.backfire,
+                measured: None,
+                threshold: 0.0,
+                message: message.clone(),
+            });
         }
     }
 
@@ -191,6 +209,23 @@ mod tests {
         let v = decide(&p, &Measurements::default());
         assert_eq!(v.level, Level::Flag);
         assert_eq!(v.reasons[0].measured, None);
+    }
+
+    #[test]
+    fn backfiring_curation_gives_the_configured_level() {
+        let m = Measurements {
+            backfires: vec!["curating `q` backfires".to_owned()],
+            ..Default::default()
+        };
+        assert_eq!(decide(&policy(""), &m).level, Level::Flag);
+        assert_eq!(
+            decide(&policy("[gate]\nbackfire = \"block\"\n"), &m).level,
+            Level::Block
+        );
+        assert_eq!(
+            decide(&policy("[gate]\nbackfire = \"pass\"\n"), &m).level,
+            Level::Pass
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use provguard_dynamics::Ecosystem;
+use provguard_dynamics::{Ecosystem, Effect, Influence};
 use provguard_gate::{Level, Measurements, Policy, decide};
 use provguard_ingest::schema::{self, SchemaOptions};
 use provguard_ingest::{Event, ReadOptions, Scope};
@@ -122,6 +122,8 @@ impl Scan {
             cross_influence_share: dynamics.cross_influence_share,
             synthetic_depth: dynamics.synthetic_depth,
             unknown_share: c.share(c.unknown as f64),
+            spectral_radius: dynamics.spectral_radius,
+            backfires: backfires(&dynamics.influence, &self.home),
             rejected: tally.accounting.rejected,
             strict: !self.read.lenient,
         };
@@ -166,6 +168,30 @@ impl Scan {
             warnings: tally.warnings,
         })
     }
+}
+
+/// One sentence for each curation share of the home model's data whose effect on the home
+/// model, through the loop, is to lower its reward although curation means to raise it.
+fn backfires(influence: &[Influence], home: &str) -> Vec<String> {
+    let fmt = |v: Option<f64>| v.map_or_else(|| "undefined".to_owned(), |v| format!("{v:.4}"));
+    influence
+        .iter()
+        .filter(|i| i.model == home && i.on == home)
+        .filter_map(|i| {
+            let what = match i.effect? {
+                Effect::Backfires => "backfires on",
+                Effect::Hurts => "hurts",
+                _ => return None,
+            };
+            Some(format!(
+                "curating the data `{home}` takes from `{}` {what} `{home}` through the loop: \
+                 dJ/dc is {} (alone it would be {})",
+                i.from,
+                fmt(i.total),
+                fmt(i.isolated)
+            ))
+        })
+        .collect()
 }
 
 /// Running counts of a scan.
