@@ -166,7 +166,10 @@ fn a_home_model_without_human_data_violates_limits_on_undefined_quantities() {
     assert_eq!(report["reasons"][0]["measured"], json!(null));
 
     // The home model trains on itself alone: the loop has no stable point.
-    let p = policy(dir.path(), "[limits]\nmax_spectral_radius = { flag = 0.9, block = 0.99 }\n");
+    let p = policy(
+        dir.path(),
+        "[limits]\nmax_spectral_radius = { flag = 0.9, block = 0.99 }\n",
+    );
     let (code, report, _) = scan_json(&ledger, &[&file], &["--policy", &p]);
     assert_eq!((code, &report["verdict"]), (1, &json!("block")));
     assert_eq!(report["dynamics"]["regime"], json!("divergent"));

@@ -4,5 +4,6 @@
 mod cases;
 mod cli;
 mod dynamics_cli;
+mod ingest_cli;
 mod real_mixture;
 mod support;

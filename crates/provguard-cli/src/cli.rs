@@ -99,6 +99,35 @@ pub struct ReadArgs {
     /// user, assistant, `tool_call`, tool).
     #[arg(long, value_name = "NAME=ROLE")]
     pub role_map: Vec<String>,
+
+    /// Read every record as this schema instead of recognising each record's own (messages,
+    /// sharegpt, preference, alpaca, prompt-completion, text).
+    #[arg(long, value_name = "NAME")]
+    pub schema: Option<String>,
+
+    /// Read a dataset's field as the field a schema reads: `--map output=answer` reads
+    /// `answer` as `output`; repeat for several.
+    #[arg(long, value_name = "SCHEMA_FIELD=FIELD")]
+    pub map: Vec<String>,
+
+    /// Inside folders, read only files whose path below the folder matches this glob
+    /// (`'*.jsonl'`, `'data/train-*'`); repeat for several. Files named here are always read.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Inside folders, skip files whose path below the folder matches this glob
+    /// (`'test/**'`); repeat for several.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// The largest record read, in bytes; larger ones are rejected.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_record_bytes: usize,
+
+    /// The largest ratio of decompressed to compressed bytes once past 64 MiB; a file beyond
+    /// it is rejected from there on as a decompression bomb.
+    #[arg(long, value_name = "RATIO", default_value_t = 1000)]
+    pub max_decompression_ratio: u64,
 }
 
 /// Input formats that can be forced.
@@ -110,6 +139,12 @@ pub enum InputFormatArg {
     Json,
     /// Apache Parquet.
     Parquet,
+    /// Comma-separated values with a header line.
+    Csv,
+    /// Tab-separated values with a header line.
+    Tsv,
+    /// Arrow IPC, file or stream.
+    Arrow,
 }
 
 /// Flags of `provguard register`.
@@ -155,7 +190,8 @@ pub enum OriginArg {
 /// Flags of `provguard scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and folders to scan (folders recursively; the ledger folder is never read).
+    /// Files and folders to scan (folders recursively; the ledger folder is never read); `-`
+    /// reads standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -191,6 +227,16 @@ pub struct ScanArgs {
     /// content twice changes nothing.
     #[arg(long)]
     pub record: bool,
+
+    /// Write the admitted records to this folder, one file per input, in the input's format
+    /// (JSON Lines byte for byte; Parquet, Arrow and JSON arrays as JSON Lines).
+    #[arg(long, value_name = "DIR")]
+    pub admit: Option<PathBuf>,
+
+    /// Write the rejected records to this folder, one file per input, with their locators and
+    /// reasons in `<file>.reasons.jsonl` beside each.
+    #[arg(long, value_name = "DIR")]
+    pub quarantine: Option<PathBuf>,
 }
 
 /// Output formats.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use provguard::gate::Policy;
-use provguard::ingest::schema::{Role, SchemaOptions};
-use provguard::ingest::{InputFormat, ReadOptions};
+use provguard::ingest::schema::{Role, SchemaKind, SchemaOptions};
+use provguard::ingest::{InputFormat, PathFilter, ReadOptions};
 
 use crate::cli::{InputFormatArg, ReadArgs};
 
@@ -20,10 +20,34 @@ pub fn read_options(args: &ReadArgs) -> anyhow::Result<(ReadOptions, SchemaOptio
             InputFormatArg::Jsonl => InputFormat::JsonLines,
             InputFormatArg::Json => InputFormat::JsonArray,
             InputFormatArg::Parquet => InputFormat::Parquet,
+            InputFormatArg::Csv => InputFormat::Csv,
+            InputFormatArg::Tsv => InputFormat::Tsv,
+            InputFormatArg::Arrow => InputFormat::ArrowIpc,
         }),
         lenient: args.lenient,
+        max_record_bytes: args.max_record_bytes,
+        max_decompression_ratio: args.max_decompression_ratio,
+        filter: PathFilter::new(&args.include, &args.exclude).context("cannot use the globs")?,
         ..ReadOptions::default()
     };
+    let schema = match &args.schema {
+        None => None,
+        Some(name) => Some(SchemaKind::from_name(name).with_context(|| {
+            format!(
+                "`--schema {name}` is not a schema (messages, sharegpt, preference, alpaca, \
+                 prompt-completion, text)"
+            )
+        })?),
+    };
+    let mut field_map = Vec::new();
+    for pair in &args.map {
+        match pair.split_once('=') {
+            Some((schema_field, field)) if !schema_field.is_empty() && !field.is_empty() => {
+                field_map.push((schema_field.to_owned(), field.to_owned()));
+            }
+            _ => bail!("`--map {pair}` is not of the form SCHEMA_FIELD=FIELD"),
+        }
+    }
     let mut role_map = HashMap::new();
     for pair in &args.role_map {
         let Some((name, role)) = pair.split_once('=') else {
@@ -41,7 +65,8 @@ pub fn read_options(args: &ReadArgs) -> anyhow::Result<(ReadOptions, SchemaOptio
         read,
         SchemaOptions {
             role_map,
-            ..SchemaOptions::default()
+            schema,
+            field_map,
         },
     ))
 }

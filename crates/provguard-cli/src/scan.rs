@@ -5,6 +5,7 @@ use provguard::Scan;
 use provguard::dynamics::Ecosystem;
 use provguard::gate::Level;
 use provguard::ledger::Ledger;
+use provguard::quarantine::Outputs;
 
 use crate::cli::{FormatArg, ScanArgs};
 use crate::{EXIT_BLOCK, EXIT_PASS, config, output};
@@ -26,7 +27,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         schema,
         ecosystem,
     };
-    let report = scan.run(&ledger, &args.paths)?;
+    let outputs = Outputs {
+        admit: args.admit.clone(),
+        quarantine: args.quarantine.clone(),
+    };
+    let report = scan.run_with(&ledger, &args.paths, &outputs)?;
     let recorded = if args.record {
         let recorded = scan
             .record(&mut ledger, &report)

@@ -40,6 +40,16 @@ pub enum IngestError {
         source: io::Error,
     },
 
+    /// An include or exclude glob is not valid.
+    #[error("`{pattern}` is not a valid glob")]
+    Glob {
+        /// The pattern as given.
+        pattern: String,
+        /// What the glob parser said.
+        #[source]
+        source: globset::Error,
+    },
+
     /// A file cannot be opened for reading.
     #[error("cannot open an input file")]
     Open {

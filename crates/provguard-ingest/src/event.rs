@@ -30,6 +30,12 @@ pub struct RawRecord {
     pub locator: Locator,
     /// The record's fields, in file order.
     pub value: Map<String, Value>,
+    /// The record's bytes as read, when [`ReadOptions::keep_raw`](crate::ReadOptions) asks
+    /// for them and the format has them: a JSON Lines line without its `\n` (a `\r` kept), a
+    /// CSV or TSV row as written back by the `csv` crate without its line ending. `None`
+    /// for JSON arrays, Parquet and Arrow IPC, whose records are written back as JSON.
+    #[serde(skip)]
+    pub raw: Option<Vec<u8>>,
 }
 
 /// How much a rejection covers.

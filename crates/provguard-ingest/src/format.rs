@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
+
+use crate::IngestError;
 
 /// How the records of a file are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -15,6 +18,13 @@ pub enum InputFormat {
     JsonArray,
     /// Apache Parquet, read row group by row group.
     Parquet,
+    /// Comma-separated values with a header line (`.csv`); every value is a string.
+    Csv,
+    /// Tab-separated values with a header line (`.tsv`); every value is a string.
+    Tsv,
+    /// Arrow IPC, the file format (`ARROW1` magic) or the stream format (`.arrow`,
+    /// `.feather`, `.arrows`, `.ipc`).
+    ArrowIpc,
 }
 
 impl InputFormat {
@@ -25,6 +35,9 @@ impl InputFormat {
             InputFormat::JsonLines => "JSON Lines",
             InputFormat::JsonArray => "JSON array",
             InputFormat::Parquet => "Parquet",
+            InputFormat::Csv => "CSV",
+            InputFormat::Tsv => "TSV",
+            InputFormat::ArrowIpc => "Arrow IPC",
         }
     }
 }
@@ -37,21 +50,111 @@ pub struct ReadOptions {
     /// Fix what can be fixed without guessing (a byte order mark at the start of a line) and
     /// warn, instead of rejecting the record.
     pub lenient: bool,
-    /// The largest record, in bytes, that is read; larger ones are rejected without being held
-    /// in memory.
+    /// The largest record, in bytes, that is read; larger JSON Lines and JSON array records
+    /// are rejected without being held in memory.
     pub max_record_bytes: usize,
+    /// The largest ratio of decompressed to compressed bytes a file may reach once
+    /// [`ReadOptions::ratio_floor_bytes`] have been decompressed; past it the rest of the file
+    /// is rejected as a decompression bomb.
+    pub max_decompression_ratio: u64,
+    /// Decompressed bytes below which the ratio is not checked: small files compress well.
+    pub ratio_floor_bytes: u64,
+    /// Keep each record's bytes as read ([`RawRecord::raw`](crate::RawRecord::raw)), for
+    /// writing admitted and quarantined records back out.
+    pub keep_raw: bool,
+    /// Which files inside folders are read.
+    pub filter: PathFilter,
 }
 
 impl Default for ReadOptions {
-    /// Format decided per file, strict, records up to 64 MiB.
+    /// Format decided per file, strict, records up to 64 MiB, a decompression ratio up to
+    /// 1000:1 once past 64 MiB, raw bytes not kept, every data file of a folder read.
     fn default() -> Self {
         Self {
             format: None,
             lenient: false,
             max_record_bytes: 64 * 1024 * 1024,
+            max_decompression_ratio: 1000,
+            ratio_floor_bytes: 64 * 1024 * 1024,
+            keep_raw: false,
+            filter: PathFilter::default(),
         }
     }
 }
+
+/// Include and exclude globs for the files found inside folders.
+///
+/// A pattern is matched against the path of a file relative to the folder it was found
+/// under, with `/` between names; `*` and `?` match `/` too, so `*.jsonl` matches files at
+/// any depth (`globset` syntax: `**`, `{a,b}` and `[ab]` work as usual). A file is read when
+/// no include pattern is given or one matches, and no exclude pattern matches. An include
+/// pattern that matches a file whose name does not say it holds data reads it anyway.
+/// Files named on the command line are always read.
+///
+/// ```
+/// use provguard_ingest::PathFilter;
+/// let filter = PathFilter::new(&["*.jsonl".into()], &["test/**".into()]).unwrap();
+/// assert!(filter.admits("train/a.jsonl".as_ref()));
+/// assert!(!filter.admits("test/a.jsonl".as_ref()));
+/// assert!(!filter.admits("a.parquet".as_ref()));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PathFilter {
+    include: Vec<String>,
+    exclude: Vec<String>,
+    compiled: Option<(GlobSet, GlobSet)>,
+}
+
+impl PathFilter {
+    /// Compiles the patterns; an invalid one is an error naming it.
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Self, IngestError> {
+        if include.is_empty() && exclude.is_empty() {
+            return Ok(Self::default());
+        }
+        let set = |patterns: &[String]| {
+            let mut builder = GlobSetBuilder::new();
+            for pattern in patterns {
+                let glob = Glob::new(pattern).map_err(|source| IngestError::Glob {
+                    pattern: pattern.clone(),
+                    source,
+                })?;
+                builder.add(glob);
+            }
+            builder.build().map_err(|source| IngestError::Glob {
+                pattern: patterns.join(" "),
+                source,
+            })
+        };
+        Ok(Self {
+            include: include.to_vec(),
+            exclude: exclude.to_vec(),
+            compiled: Some((set(include)?, set(exclude)?)),
+        })
+    }
+
+    /// Whether a file at `relative` (to the folder it was found under) is read.
+    #[must_use]
+    pub fn admits(&self, relative: &Path) -> bool {
+        let Some((include, exclude)) = &self.compiled else {
+            return true;
+        };
+        (self.include.is_empty() || include.is_match(relative)) && !exclude.is_match(relative)
+    }
+
+    /// Whether include patterns were given (they then decide, not the file name).
+    #[must_use]
+    pub fn has_include(&self) -> bool {
+        !self.include.is_empty()
+    }
+}
+
+impl PartialEq for PathFilter {
+    fn eq(&self, other: &Self) -> bool {
+        self.include == other.include && self.exclude == other.exclude
+    }
+}
+
+impl Eq for PathFilter {}
 
 /// What a file name's extension says about its format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +165,12 @@ pub(crate) enum NamedFormat {
     Json,
     /// `.parquet`.
     Parquet,
+    /// `.csv`.
+    Csv,
+    /// `.tsv`.
+    Tsv,
+    /// `.arrow`, `.feather`, `.arrows`, `.ipc`.
+    ArrowIpc,
     /// Anything else: decided by the content.
     Unknown,
 }
@@ -72,6 +181,22 @@ pub(crate) enum NamedCompression {
     None,
     Gzip,
     Zstd,
+    Bzip2,
+    Xz,
+    Lz4,
+}
+
+impl NamedCompression {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            NamedCompression::None => "uncompressed",
+            NamedCompression::Gzip => "gzip",
+            NamedCompression::Zstd => "zstd",
+            NamedCompression::Bzip2 => "bzip2",
+            NamedCompression::Xz => "xz",
+            NamedCompression::Lz4 => "lz4",
+        }
+    }
 }
 
 /// Splits a file name into its claimed format and compression, case-insensitively:
@@ -85,6 +210,12 @@ pub(crate) fn classify_name(path: &Path) -> (NamedFormat, NamedCompression) {
         (stem, NamedCompression::Gzip)
     } else if let Some(stem) = strip_any(&name, &[".zst", ".zstd"]) {
         (stem, NamedCompression::Zstd)
+    } else if let Some(stem) = strip_any(&name, &[".bz2", ".bzip2"]) {
+        (stem, NamedCompression::Bzip2)
+    } else if let Some(stem) = strip_any(&name, &[".xz"]) {
+        (stem, NamedCompression::Xz)
+    } else if let Some(stem) = strip_any(&name, &[".lz4"]) {
+        (stem, NamedCompression::Lz4)
     } else {
         (name.as_str(), NamedCompression::None)
     };
@@ -94,6 +225,12 @@ pub(crate) fn classify_name(path: &Path) -> (NamedFormat, NamedCompression) {
         NamedFormat::Json
     } else if strip_any(stem, &[".parquet"]).is_some() {
         NamedFormat::Parquet
+    } else if strip_any(stem, &[".csv"]).is_some() {
+        NamedFormat::Csv
+    } else if strip_any(stem, &[".tsv"]).is_some() {
+        NamedFormat::Tsv
+    } else if strip_any(stem, &[".arrow", ".feather", ".arrows", ".ipc"]).is_some() {
+        NamedFormat::ArrowIpc
     } else {
         NamedFormat::Unknown
     };
@@ -132,6 +269,10 @@ mod tests {
             ("a.txt", NamedFormat::Unknown, NamedCompression::None),
             ("a.gz", NamedFormat::Unknown, NamedCompression::Gzip),
             ("jsonl", NamedFormat::Unknown, NamedCompression::None),
+            ("a.csv.bz2", NamedFormat::Csv, NamedCompression::Bzip2),
+            ("a.TSV.xz", NamedFormat::Tsv, NamedCompression::Xz),
+            ("a.arrow.lz4", NamedFormat::ArrowIpc, NamedCompression::Lz4),
+            ("a.feather", NamedFormat::ArrowIpc, NamedCompression::None),
         ];
         for (name, format, compression) in cases {
             assert_eq!(
@@ -142,5 +283,19 @@ mod tests {
         }
         assert!(is_data_name(Path::new("x/train.jsonl.gz")));
         assert!(!is_data_name(Path::new("x/README.md")));
+    }
+
+    #[test]
+    fn globs_match_relative_paths_at_any_depth() {
+        let filter = PathFilter::new(&["*.jsonl".into()], &["test/**".into()]).unwrap();
+        assert!(filter.admits(Path::new("a.jsonl")));
+        assert!(filter.admits(Path::new("data/train/a.jsonl")));
+        assert!(!filter.admits(Path::new("test/a.jsonl")));
+        assert!(!filter.admits(Path::new("data/a.parquet")));
+        let exclude_only = PathFilter::new(&[], &["**/*-test-*".into()]).unwrap();
+        assert!(exclude_only.admits(Path::new("data/train-0-of-1.parquet")));
+        assert!(!exclude_only.admits(Path::new("data/x-test-0.parquet")));
+        let err = PathFilter::new(&["a[".into()], &[]).unwrap_err();
+        assert!(err.to_string().contains("`a[`"), "{err}");
     }
 }

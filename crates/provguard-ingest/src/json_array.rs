@@ -271,6 +271,7 @@ impl<R: BufRead> JsonArray<R> {
                 Ok(Value::Object(value)) => Event::Record(RawRecord {
                     locator: self.locator(start, Some(index)),
                     value,
+                    raw: None,
                 }),
                 Ok(other) => {
                     let message = format!(

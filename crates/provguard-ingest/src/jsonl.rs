@@ -23,11 +23,16 @@ use crate::{Locator, ReadOptions};
 pub(crate) const ARRAY_HINT: &str = "read it as JSON (`--input-format json`)";
 
 /// Streams the records of a JSON Lines file.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "two options and two states of the framing, each read in one place"
+)]
 pub(crate) struct JsonLines<R> {
     src: R,
     file: Arc<Path>,
     compression: Compression,
     lenient: bool,
+    keep_raw: bool,
     max: usize,
     /// Number of the last line read (1-based once a line was read).
     line: u64,
@@ -64,6 +69,7 @@ impl<R: BufRead> JsonLines<R> {
             file,
             compression,
             lenient: opts.lenient,
+            keep_raw: opts.keep_raw,
             max: opts.max_record_bytes,
             line: 0,
             offset: 0,
@@ -223,8 +229,11 @@ impl<R: BufRead> JsonLines<R> {
         match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(value)) => {
                 let locator = self.at(line, None, start);
-                self.pending
-                    .push_back(Event::Record(RawRecord { locator, value }));
+                self.pending.push_back(Event::Record(RawRecord {
+                    locator,
+                    value,
+                    raw: self.keep_raw.then(|| raw.to_vec()),
+                }));
             }
             Ok(other) => {
                 let column = column_base + leading_space(body);

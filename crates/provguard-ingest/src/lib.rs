@@ -9,26 +9,32 @@
 //!
 //! The stages, one module each:
 //!
-//! - [`discover`] expands folders into data files;
-//! - `source` opens a file, recognises gzip and zstd by their magic bytes and decompresses
-//!   every gzip member and every zstd frame;
+//! - [`discover`] expands folders into data files (with [`PathFilter`] globs) and
+//!   [`split_of`] names a file's dataset split;
+//! - `source` opens a file or standard input (`-`, located as `<stdin>`), recognises gzip,
+//!   zstd, bzip2, xz and lz4 by their magic bytes, decompresses every part of a multi-part
+//!   file, and rejects a decompression bomb past [`ReadOptions::max_decompression_ratio`];
 //! - `jsonl` frames JSON Lines itself (`\n` only, one `\r` dropped, byte order marks, UTF-8
 //!   errors with line, column and byte offset);
 //! - `json_array` streams the elements of a JSON array one at a time;
-//! - `parquet_rows` reads Parquet row group by row group and `arrow_json` turns Arrow values
-//!   into JSON.
+//! - `parquet_rows` reads Parquet row group by row group, `ipc_rows` Arrow IPC files and
+//!   streams batch by batch, and `arrow_json` turns Arrow values into JSON;
+//! - `csv_rows` reads CSV and TSV with the `csv` crate, every value a string.
 //!
 //! The format of a file comes from [`ReadOptions::format`], else from its name once any
 //! compression suffix is removed (`.jsonl`/`.ndjson`: JSON Lines, `.parquet`: Parquet,
-//! `.json`: a JSON array when the first non-blank byte is `[`, else JSON Lines), else from its
-//! content (`PAR1`, `[`, anything else JSON Lines).
+//! `.csv`, `.tsv`, `.arrow`/`.feather`/`.arrows`/`.ipc`: Arrow IPC, `.json`: a JSON array when
+//! the first non-blank byte is `[`, else JSON Lines), else from its content (`PAR1`,
+//! `ARROW1` or an Arrow stream message, `[`, anything else JSON Lines).
 #![deny(missing_docs)]
 
 mod arrow_json;
+mod csv_rows;
 mod discover;
 mod error;
 mod event;
 mod format;
+mod ipc_rows;
 mod json_array;
 mod jsonl;
 mod locator;
@@ -41,14 +47,14 @@ mod text;
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-pub use discover::{Discovery, discover};
+pub use discover::{Discovery, discover, discover_filtered, split_of};
 pub use error::IngestError;
 pub use event::{Event, RawRecord, Rejection, Scope, Warning};
-pub use format::{InputFormat, ReadOptions};
+pub use format::{InputFormat, PathFilter, ReadOptions};
 pub use locator::Locator;
-pub use source::Compression;
+pub use source::{Compression, STDIN_NAME, STDIN_PATH};
 
 use format::NamedFormat;
 
@@ -60,6 +66,7 @@ pub struct Reader {
     file: Arc<Path>,
     format: InputFormat,
     compression: Compression,
+    preamble: Arc<OnceLock<Vec<u8>>>,
     events: Box<dyn Iterator<Item = Event> + Send>,
 }
 
@@ -91,6 +98,14 @@ impl Reader {
     pub fn compression(&self) -> Compression {
         self.compression
     }
+
+    /// The bytes that come before the records and that a copy of some of the records in the
+    /// same format needs: the header line of a CSV or TSV file (without its line ending), once
+    /// it has been read. `None` for other formats.
+    #[must_use]
+    pub fn preamble(&self) -> Option<&[u8]> {
+        self.preamble.get().map(Vec::as_slice)
+    }
 }
 
 impl Iterator for Reader {
@@ -117,15 +132,23 @@ impl Iterator for Reader {
 /// assert!(matches!(&events[2], Event::Rejected(r) if r.message.contains("found an array")));
 /// ```
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
-    let file: Arc<Path> = Arc::from(path);
+    let stdin = path == Path::new(STDIN_PATH);
+    let file: Arc<Path> = if stdin {
+        Arc::from(Path::new(STDIN_NAME))
+    } else {
+        Arc::from(path)
+    };
     let (named_format, named_compression) = format::classify_name(path);
-    let source = source::open(path, named_compression)?;
+    let source = source::open(path, named_compression, opts)?;
     let compression = source.compression;
 
     // The name decides, except that `.json` and unknown names look at the content.
-    let array_start = source.sniff.first_non_blank == Some(b'[');
-    let by_content = if source.sniff.parquet_magic {
+    let sniff = source.sniff;
+    let array_start = sniff.first_non_blank == Some(b'[');
+    let by_content = if sniff.parquet_magic {
         InputFormat::Parquet
+    } else if sniff.arrow_file_magic || sniff.arrow_stream_start {
+        InputFormat::ArrowIpc
     } else if array_start {
         InputFormat::JsonArray
     } else {
@@ -135,10 +158,13 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
         NamedFormat::Json if array_start => InputFormat::JsonArray,
         NamedFormat::JsonLines | NamedFormat::Json => InputFormat::JsonLines,
         NamedFormat::Parquet => InputFormat::Parquet,
+        NamedFormat::Csv => InputFormat::Csv,
+        NamedFormat::Tsv => InputFormat::Tsv,
+        NamedFormat::ArrowIpc => InputFormat::ArrowIpc,
         NamedFormat::Unknown => by_content,
     });
     tracing::debug!(
-        file = %path.display(),
+        file = %file.display(),
         format = format.name(),
         compression = compression.name(),
         "reading file"
@@ -148,37 +174,43 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
     if let Some(note) = &source.name_mismatch {
         first.push(Event::warning(Locator::file(file.clone()), note.clone()));
     }
-    let events: Box<dyn Iterator<Item = Event> + Send> = if let Some(name) = source.unsupported {
-        let rejection = Rejection::file(
-            Locator::file(file.clone()),
-            format!("`{name}` compression is not supported"),
-        )
-        .with_hint("decompress the file, or recompress it with gzip or zstd");
-        Box::new(std::iter::once(Event::Rejected(rejection)))
-    } else if source.sniff.empty && format != InputFormat::Parquet {
+    let preamble = Arc::new(OnceLock::new());
+    let binary = matches!(format, InputFormat::Parquet | InputFormat::ArrowIpc);
+    let events: Box<dyn Iterator<Item = Event> + Send> = if sniff.empty && !binary {
         let warning = Event::warning(Locator::file(file.clone()), "the file is empty");
         Box::new(std::iter::once(warning))
     } else {
+        let stream = source.stream;
         match format {
             InputFormat::JsonLines => Box::new(jsonl::JsonLines::new(
-                source.stream,
+                stream,
                 file.clone(),
                 compression,
                 opts,
             )),
             InputFormat::JsonArray => Box::new(json_array::JsonArray::new(
-                source.stream,
+                stream,
                 file.clone(),
                 compression,
                 opts,
             )),
-            InputFormat::Parquet => parquet_rows::read(source.stream, file.clone(), compression),
+            InputFormat::Parquet => parquet_rows::read(stream, file.clone(), compression),
+            InputFormat::Csv | InputFormat::Tsv => Box::new(csv_rows::CsvRows::new(
+                stream,
+                file.clone(),
+                compression,
+                format == InputFormat::Tsv,
+                opts,
+                preamble.clone(),
+            )),
+            InputFormat::ArrowIpc => ipc_rows::read(stream, file.clone(), compression, sniff),
         }
     };
     Ok(Reader {
         file,
         format,
         compression,
+        preamble,
         events: Box::new(first.into_iter().chain(events)),
     })
 }

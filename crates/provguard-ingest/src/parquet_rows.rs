@@ -45,7 +45,9 @@ impl Input for Bytes {
 }
 
 /// Starts reading a Parquet file. Compressed Parquet is decompressed into memory first, since
-/// Parquet needs random access.
+/// Parquet needs random access (the decompression ratio limit still applies).
+// TODO(#4): spill a compressed Parquet file to a temporary file instead of memory, so that
+// memory stays flat for those too.
 pub(crate) fn read(
     stream: Peeked<Stream>,
     file: Arc<Path>,
@@ -229,6 +231,7 @@ impl<T: Input> Rows<T> {
             self.pending.push_back(Event::Record(RawRecord {
                 locator,
                 value: row.value,
+                raw: None,
             }));
         }
         group.read += batch.num_rows() as u64;
@@ -256,10 +259,10 @@ impl<T: Input> Iterator for Rows<T> {
 }
 
 /// Runs `f`, turning a panic inside the parquet or arrow crates into a message.
-fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         format!(
-            "the Parquet reader failed on damaged data ({})",
+            "the reader failed on damaged data ({})",
             panic_text(payload.as_ref())
         )
     })
@@ -310,7 +313,8 @@ mod tests {
 
     /// Reads a Parquet file through `read_with`, optionally ignoring its Arrow schema.
     fn read_parquet(path: &Path, skip_arrow_metadata: bool) -> Vec<Event> {
-        let source = crate::source::open(path, NamedCompression::None).unwrap();
+        let source =
+            crate::source::open(path, NamedCompression::None, &ReadOptions::default()).unwrap();
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(skip_arrow_metadata);
         super::read_with(source.stream, Arc::from(path), source.compression, options).collect()
     }

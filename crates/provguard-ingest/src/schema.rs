@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | chat messages | `messages`: a list of `{role, content}` | every assistant turn |
 //! | `ShareGPT` | `conversations`: a list of `{from, value}` (or `role`/`content`) | every assistant turn |
-//! | preference pair | `chosen` (with `rejected`, `prompt`) | the final assistant turn of `chosen` |
+//! | preference pair | `chosen` (with `rejected`, `prompt`); `chosen_response` (with `instruction`, `rejected_response`); `response_j` (with `question`, `response_k`) | the final assistant turn of the chosen side |
 //! | Alpaca | `output` (with `instruction`, `input`) | `output` |
 //! | prompt/completion | `completion` or `response` (with `prompt`) | `completion` / `response` |
 //! | plain text | `text` | `text` |
@@ -21,6 +21,17 @@
 //!
 //! Content may be a string or a list of parts; text parts (`{"type": "text", "text": ...}` or
 //! plain strings) are joined with a newline, other parts (images) are skipped and flagged.
+//! An assistant turn without content that carries `tool_calls` or `function_call` is a tool
+//! call, its text the calls as compact JSON; tool calls and tool answers are context, never
+//! response text. A top-level `system` string (`ShareGPT` exports carry one) is a system turn
+//! before the others.
+//!
+//! The chosen side of a preference pair may be a string, a list of turns, or one
+//! `{role, content}` turn; `rejected` must have one of those forms too.
+//!
+//! [`SchemaOptions::schema`] forces a schema instead of recognising one, and
+//! [`SchemaOptions::field_map`] renames a dataset's fields to the names a schema reads
+//! (`output=answer` reads `answer` as `output`), before anything else.
 //! A preference pair whose `chosen` is an HH-RLHF style transcript (`"\n\nHuman: ...
 //! \n\nAssistant: ..."`) is split into its turns; earlier assistant turns of `chosen` are
 //! context shared with `rejected`, so only the final one is the curated response.
@@ -50,6 +61,30 @@ pub enum SchemaKind {
 }
 
 impl SchemaKind {
+    /// Every schema, in the order they are recognised.
+    pub const ALL: [SchemaKind; 6] = [
+        Self::Messages,
+        Self::ShareGpt,
+        Self::Preference,
+        Self::Alpaca,
+        Self::PromptCompletion,
+        Self::Text,
+    ];
+
+    /// The schema a name given by a user stands for (the names of [`SchemaKind::as_str`]).
+    ///
+    /// ```
+    /// use provguard_ingest::schema::SchemaKind;
+    /// assert_eq!(SchemaKind::from_name("alpaca"), Some(SchemaKind::Alpaca));
+    /// assert_eq!(SchemaKind::from_name("csv"), None);
+    /// ```
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+    }
+
     /// The name used in reports.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -179,6 +214,11 @@ impl std::error::Error for SchemaError {}
 pub struct SchemaOptions {
     /// Extra role names and the roles they stand for (`bing` = user).
     pub role_map: HashMap<String, Role>,
+    /// The schema of every record, instead of recognising each record's own.
+    pub schema: Option<SchemaKind>,
+    /// Fields renamed before reading: (the name a schema reads, the dataset's name), so
+    /// `("output", "answer")` reads the dataset's `answer` as `output`.
+    pub field_map: Vec<(String, String)>,
 }
 
 /// Recognises the schema of one record and reads its turns and response side.
@@ -191,45 +231,41 @@ pub struct SchemaOptions {
 /// assert_eq!(sample.responses, vec![("output", "Hi!".to_owned())]);
 /// ```
 pub fn extract(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sample, SchemaError> {
-    let mut sample = if let Some(list) = record.get("messages") {
-        chat(SchemaKind::Messages, "messages", list, opts)?
-    } else if let Some(list) = record.get("conversations") {
-        chat(SchemaKind::ShareGpt, "conversations", list, opts)?
-    } else if record.contains_key("chosen") {
-        preference(record, opts)?
-    } else if record.contains_key("output") {
-        alpaca(record)?
-    } else if let Some(field) = ["completion", "response"]
-        .into_iter()
-        .find(|f| record.contains_key(*f))
-    {
-        prompt_completion(record, field)?
-    } else if record.contains_key("text") {
-        let text = required_string(record, "text")?;
-        let mut s = sample_of(
-            SchemaKind::Text,
-            vec![Turn {
-                role: Role::Assistant,
-                text,
-            }],
-        );
-        s.responses = response_texts(&s.turns, "text");
-        s
+    let mapped;
+    let record = if opts.field_map.is_empty() {
+        record
     } else {
-        let keys: Vec<&str> = record.keys().map(String::as_str).collect();
-        return Err(SchemaError {
-            field: String::new(),
-            message: format!(
-                "no known schema: expected one of `messages`, `conversations`, `chosen`, \
-                 `output`, `completion`, `response` or `text`, found keys {}",
-                if keys.is_empty() {
-                    "none".to_owned()
-                } else {
-                    format!("`{}`", keys.join("`, `"))
-                }
-            ),
-            hint: Some("name the text field with `--field`".to_owned()),
-        });
+        mapped = remap(record, &opts.field_map);
+        &mapped
+    };
+    let kind = match opts.schema {
+        Some(kind) => kind,
+        None => recognise(record)?,
+    };
+    let mut sample = match kind {
+        SchemaKind::Messages => chat(kind, "messages", record, opts)?,
+        SchemaKind::ShareGpt => chat(kind, "conversations", record, opts)?,
+        SchemaKind::Preference => preference(record, opts)?,
+        SchemaKind::Alpaca => alpaca(record)?,
+        SchemaKind::PromptCompletion => {
+            let name = ["completion", "response"]
+                .into_iter()
+                .find(|f| record.contains_key(*f))
+                .unwrap_or("completion");
+            prompt_completion(record, name)?
+        }
+        SchemaKind::Text => {
+            let text = required_string(record, "text")?;
+            let mut s = sample_of(
+                SchemaKind::Text,
+                vec![Turn {
+                    role: Role::Assistant,
+                    text,
+                }],
+            );
+            s.responses = response_texts(&s.turns, "text");
+            s
+        }
     };
 
     if sample.responses.is_empty() {
@@ -239,6 +275,69 @@ pub fn extract(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Samp
     sample.flags.dedup();
     sample.declared = declared(record);
     Ok(sample)
+}
+
+/// The fields that name the chosen side of a preference pair, with the prompt and rejected
+/// fields that go with each.
+const PREFERENCE_LAYOUTS: [(&str, &str, &str); 3] = [
+    ("chosen", "prompt", "rejected"),
+    ("chosen_response", "instruction", "rejected_response"),
+    ("response_j", "question", "response_k"),
+];
+
+/// The schema a record's fields say it has.
+fn recognise(record: &Map<String, Value>) -> Result<SchemaKind, SchemaError> {
+    let has = |k: &str| record.contains_key(k);
+    let kind = if has("messages") {
+        SchemaKind::Messages
+    } else if has("conversations") {
+        SchemaKind::ShareGpt
+    } else if PREFERENCE_LAYOUTS.iter().any(|(chosen, ..)| has(chosen)) {
+        SchemaKind::Preference
+    } else if has("output") {
+        SchemaKind::Alpaca
+    } else if has("completion") || has("response") {
+        SchemaKind::PromptCompletion
+    } else if has("text") {
+        SchemaKind::Text
+    } else {
+        let keys: Vec<&str> = record.keys().map(String::as_str).collect();
+        return Err(SchemaError {
+            field: String::new(),
+            message: format!(
+                "no known schema: expected one of `messages`, `conversations`, `chosen`, \
+                 `chosen_response`, `response_j`, `output`, `completion`, `response` or `text`, \
+                 found keys {}",
+                if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    format!("`{}`", keys.join("`, `"))
+                }
+            ),
+            hint: Some(
+                "name the schema's fields with `--map` (`--map output=answer`), or the text \
+                 field with `--field`"
+                    .to_owned(),
+            ),
+        });
+    };
+    Ok(kind)
+}
+
+/// The record with the dataset's field names replaced by the names a schema reads.
+fn remap(record: &Map<String, Value>, map: &[(String, String)]) -> Map<String, Value> {
+    let mut out = record.clone();
+    for (schema_name, dataset_name) in map {
+        if let Some(value) = out.remove(dataset_name) {
+            out.insert(schema_name.clone(), value);
+        }
+    }
+    out
+}
+
+/// A field a forced schema needs.
+fn field<'r>(record: &'r Map<String, Value>, name: &str) -> Result<&'r Value, SchemaError> {
+    record.get(name).ok_or_else(|| missing(name))
 }
 
 fn sample_of(schema: SchemaKind, turns: Vec<Turn>) -> Sample {
@@ -275,11 +374,21 @@ fn response_texts(turns: &[Turn], field: &'static str) -> Vec<(&'static str, Str
 
 fn chat(
     schema: SchemaKind,
-    field: &'static str,
-    list: &Value,
+    name: &'static str,
+    record: &Map<String, Value>,
     opts: &SchemaOptions,
 ) -> Result<Sample, SchemaError> {
-    let turns = turns_of(field, list, opts)?;
+    let list = field(record, name)?;
+    let mut turns = turns_of(name, list, opts)?;
+    if let Some(system) = optional_string(record, "system")? {
+        turns.insert(
+            0,
+            Turn {
+                role: Role::System,
+                text: system,
+            },
+        );
+    }
     let mut sample = sample_of(schema, turns);
     let label = if schema == SchemaKind::Messages {
         "messages[].assistant"
@@ -326,13 +435,24 @@ fn turns_of(field: &str, list: &Value, opts: &SchemaOptions) -> Result<Vec<Turn>
                     "map it to a known role with `--role-map {name}=user`"
                 )),
             })?;
-        let text = match ["content", "value", "text"]
+        let mut text = match ["content", "value", "text"]
             .into_iter()
             .find_map(|k| turn.get(k).map(|v| (k, v)))
         {
             None | Some((_, Value::Null)) => String::new(),
             Some((key, content)) => content_text(&format!("{at}.{key}"), content)?,
         };
+        let mut role = role;
+        // An assistant turn that only calls tools is a tool call, not an answer.
+        if role == Role::Assistant && text.is_empty() {
+            let calls = ["tool_calls", "function_call"]
+                .into_iter()
+                .find_map(|k| turn.get(k).filter(|v| !v.is_null()));
+            if let Some(calls) = calls {
+                role = Role::ToolCall;
+                text = calls.to_string();
+            }
+        }
         turns.push(Turn { role, text });
     }
     Ok(turns)
@@ -387,43 +507,73 @@ fn has_non_text_parts(turn: &Value) -> bool {
 }
 
 fn preference(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sample, SchemaError> {
-    let chosen = &record["chosen"];
-    let mut turns = match record.get("prompt") {
+    let (chosen_key, prompt_key, rejected_key) = PREFERENCE_LAYOUTS
+        .into_iter()
+        .find(|(chosen, ..)| record.contains_key(*chosen))
+        .unwrap_or(PREFERENCE_LAYOUTS[0]);
+    let chosen = field(record, chosen_key)?;
+    let mut turns = match record.get(prompt_key) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(p)) => vec![Turn {
             role: Role::User,
             text: p.clone(),
         }],
-        Some(list @ Value::Array(_)) => turns_of("prompt", list, opts)?,
-        Some(other) => return Err(type_error("prompt", "a string or a list of turns", other)),
+        Some(list @ Value::Array(_)) => turns_of(prompt_key, list, opts)?,
+        Some(other) => {
+            return Err(type_error(prompt_key, "a string or a list of turns", other));
+        }
     };
-    match chosen {
-        Value::String(text) => match transcript(text) {
-            Some(parsed) => turns.extend(parsed),
-            None => turns.push(Turn {
-                role: Role::Assistant,
-                text: text.clone(),
-            }),
-        },
-        Value::Array(_) => turns.extend(turns_of("chosen", chosen, opts)?),
-        other => return Err(type_error("chosen", "a string or a list of turns", other)),
-    }
-    if let Some(rejected) = record.get("rejected")
-        && !matches!(rejected, Value::String(_) | Value::Array(_) | Value::Null)
+    // An Alpaca-style `input` belongs to the prompt.
+    if prompt_key == "instruction"
+        && let Some(input) = optional_string(record, "input")?
+        && !input.is_empty()
+        && let Some(last) = turns.last_mut()
     {
-        return Err(type_error(
-            "rejected",
-            "a string or a list of turns",
-            rejected,
-        ));
+        last.text = format!("{}\n\n{input}", last.text);
+    }
+    turns.extend(side(chosen_key, chosen, opts)?);
+    if let Some(rejected) = record.get(rejected_key)
+        && !rejected.is_null()
+    {
+        side(rejected_key, rejected, opts)?;
     }
 
     let mut sample = sample_of(SchemaKind::Preference, turns);
-    sample.responses = response_texts(&sample.turns, "chosen");
+    let label = match chosen_key {
+        "chosen_response" => "chosen_response",
+        "response_j" => "response_j",
+        _ => "chosen",
+    };
+    sample.responses = response_texts(&sample.turns, label);
     let last = sample.responses.pop();
     sample.responses = last.into_iter().collect();
     sample.curated = true;
     Ok(sample)
+}
+
+/// One side of a preference pair: a string (an HH-RLHF transcript is split into its turns,
+/// any other string is one assistant turn), a list of turns, or one `{role, content}` turn.
+fn side(name: &str, value: &Value, opts: &SchemaOptions) -> Result<Vec<Turn>, SchemaError> {
+    match value {
+        Value::String(text) => Ok(transcript(text).unwrap_or_else(|| {
+            vec![Turn {
+                role: Role::Assistant,
+                text: text.clone(),
+            }]
+        })),
+        Value::Array(_) => turns_of(name, value, opts),
+        Value::Object(_) => {
+            turns_of(name, &Value::Array(vec![value.clone()]), opts).map_err(|mut e| {
+                e.field = e.field.replacen(&format!("{name}[0]"), name, 1);
+                e
+            })
+        }
+        other => Err(type_error(
+            name,
+            "a string, a list of turns or a turn",
+            other,
+        )),
+    }
 }
 
 /// Splits an HH-RLHF transcript (`"\n\nHuman: ...\n\nAssistant: ..."`) into turns; `None`
@@ -670,6 +820,7 @@ mod tests {
         assert_eq!(err.field, "conversations[0].from");
         let opts = SchemaOptions {
             role_map: HashMap::from([("bing".to_owned(), Role::User)]),
+            ..SchemaOptions::default()
         };
         assert!(extract(v.as_object().unwrap(), &opts).is_ok());
     }
@@ -696,6 +847,106 @@ mod tests {
         );
         let s = read(&json!({"instruction": "x", "output": "{\"a\":1}"})).unwrap();
         assert_eq!(s.responses[0].1, "{\"a\":1}");
+    }
+
+    #[test]
+    fn tool_calls_and_tool_answers_are_context_and_system_fields_are_turns() {
+        let v = json!({
+            "system": "Be brief.",
+            "messages": [
+                {"role": "user", "content": "Weather in Oslo?"},
+                {"role": "assistant", "content": null,
+                 "tool_calls": [{"function": {"name": "weather", "arguments": "{}"}}]},
+                {"role": "tool", "content": "4C, rain"},
+                {"role": "function_call", "content": "{\"name\": \"f\"}"},
+                {"role": "observation", "content": "ok"},
+                {"role": "assistant", "content": "4C and rain."}
+            ]
+        });
+        let s = read(&v).unwrap();
+        let roles: Vec<Role> = s.turns.iter().map(|t| t.role).collect();
+        assert_eq!(
+            roles,
+            [
+                Role::System,
+                Role::User,
+                Role::ToolCall,
+                Role::Tool,
+                Role::ToolCall,
+                Role::Tool,
+                Role::Assistant
+            ]
+        );
+        assert!(s.turns[2].text.contains("weather"));
+        assert_eq!(
+            s.responses,
+            vec![("messages[].assistant", "4C and rain.".to_owned())]
+        );
+        assert!(s.flags.contains(&Flag::SystemTurn));
+        assert!(!s.flags.contains(&Flag::EmptyTurn));
+        let err = read(&json!({"system": 3, "messages": []})).unwrap_err();
+        assert_eq!(err.field, "system");
+    }
+
+    #[test]
+    fn every_preference_layout_gives_the_chosen_answer() {
+        let turns =
+            json!([{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]);
+        let layouts = [
+            json!({"prompt": "Q", "chosen": "A", "rejected": "B"}),
+            json!({"chosen": turns, "rejected": [{"role": "user", "content": "Q"},
+                                                  {"role": "assistant", "content": "B"}]}),
+            json!({"prompt": "Q", "chosen": {"role": "assistant", "content": "A"},
+                   "rejected": {"role": "assistant", "content": "B"}}),
+            json!({"prompt": [{"role": "user", "content": "Q"}],
+                   "chosen": [{"role": "assistant", "content": "A"}], "rejected": []}),
+            json!({"question": "Q", "response_j": "A", "response_k": "B"}),
+            json!({"instruction": "Q", "chosen_response": "A", "rejected_response": "B"}),
+        ];
+        for v in &layouts {
+            let s = read(v).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(s.schema, SchemaKind::Preference, "{v}");
+            assert_eq!(s.responses.len(), 1, "{v}");
+            assert_eq!(s.responses[0].1, "A", "{v}");
+            assert!(s.curated);
+            let texts: Vec<&str> = s.turns.iter().map(|t| t.text.as_str()).collect();
+            assert_eq!(texts, ["Q", "A"], "{v}");
+        }
+        let err = read(&json!({"prompt": "Q", "chosen": "A", "rejected": 1})).unwrap_err();
+        assert_eq!(err.field, "rejected");
+        let err = read(&json!({"question": "Q", "response_j": {"role": "bing", "content": "A"}}))
+            .unwrap_err();
+        assert_eq!(err.field, "response_j.role");
+    }
+
+    #[test]
+    fn a_forced_schema_and_field_map_read_other_layouts() {
+        let v = json!({"query": "Q", "answer": "A", "text": "not the answer"});
+        let opts = SchemaOptions {
+            schema: Some(SchemaKind::Alpaca),
+            field_map: vec![
+                ("instruction".to_owned(), "query".to_owned()),
+                ("output".to_owned(), "answer".to_owned()),
+            ],
+            ..SchemaOptions::default()
+        };
+        let s = extract(v.as_object().unwrap(), &opts).unwrap();
+        assert_eq!(s.schema, SchemaKind::Alpaca);
+        assert_eq!(s.responses, vec![("output", "A".to_owned())]);
+        assert_eq!(s.turns[0].text, "Q");
+        // Without the map, the record is read by its own fields: plain text.
+        assert_eq!(read(&v).unwrap().schema, SchemaKind::Text);
+
+        // A forced schema names the field it misses.
+        let opts = SchemaOptions {
+            schema: Some(SchemaKind::Messages),
+            ..SchemaOptions::default()
+        };
+        let err = extract(v.as_object().unwrap(), &opts).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.message.as_str()),
+            ("messages", "missing")
+        );
     }
 
     #[test]

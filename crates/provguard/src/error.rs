@@ -16,6 +16,9 @@ pub enum Error {
     /// The ecosystem could not be modelled.
     #[error("cannot model the ecosystem")]
     Dynamics(#[from] provguard_dynamics::DynamicsError),
+    /// Admitted or quarantined records could not be written.
+    #[error("cannot write records aside")]
+    Quarantine(#[from] crate::quarantine::QuarantineError),
     /// A field path given for registration is not valid.
     #[error("field path `{0}` is not valid")]
     FieldPath(String),

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod quarantine;
 pub mod register;
 pub mod report;
 pub mod scan;

@@ -54,7 +54,8 @@ pub fn register(
             return Err(Error::FieldPath(field.clone()));
         }
     }
-    let discovery = provguard_ingest::discover(paths, &[ledger.dir().to_owned()])?;
+    let skip = [ledger.dir().to_owned()];
+    let discovery = provguard_ingest::discover_filtered(paths, &skip, &read.filter)?;
     let mut summary = RegisterSummary {
         files: discovery.files.clone(),
         ..Default::default()

@@ -16,6 +16,7 @@ use provguard_lineage::{
 use tracing::{debug, info_span};
 
 use crate::Error;
+use crate::quarantine::{Outputs, Sink};
 use crate::report::{
     Accounting, AmbiguousReport, CandidateSet, CompositionReport, DeclaredReport, Inputs,
     MAX_LISTED_PROBLEMS, OriginCount, Problem, Report, SCHEMA_VERSION, SourceCount,
@@ -92,15 +93,36 @@ impl Scan {
     /// verdict. Fails only when the tool cannot do its job (an input missing, the dynamics
     /// impossible); problems inside the data are in the report.
     pub fn run(&self, ledger: &Ledger, paths: &[PathBuf]) -> Result<Report, Error> {
-        let discovery = provguard_ingest::discover(paths, &[ledger.dir().to_owned()])?;
+        self.run_with(ledger, paths, &Outputs::default())
+    }
+
+    /// [`Scan::run`], writing admitted and rejected records aside as `outputs` says (see
+    /// [`crate::quarantine`]); `accounting.quarantined` counts the records quarantined.
+    pub fn run_with(
+        &self,
+        ledger: &Ledger,
+        paths: &[PathBuf],
+        outputs: &Outputs,
+    ) -> Result<Report, Error> {
+        let skip = [ledger.dir().to_owned()];
+        let discovery = provguard_ingest::discover_filtered(paths, &skip, &self.read.filter)?;
         let mut tally = Tally::new(ledger);
+        let mut sink = Sink::new(outputs);
+        let read = ReadOptions {
+            keep_raw: self.read.keep_raw || outputs.active(),
+            ..self.read.clone()
+        };
 
         for file in &discovery.files {
             let _span = info_span!("read", file = %file.display()).entered();
-            for event in provguard_ingest::open(file, &self.read)? {
-                tally.event(event, &self.schema);
+            let mut reader = provguard_ingest::open(file, &read)?;
+            sink.start(file, reader.format())?;
+            while let Some(event) = reader.next() {
+                let rejected = tally.event(&event, &self.schema);
+                sink.event(&event, rejected.as_ref(), reader.preamble())?;
             }
         }
+        tally.accounting.quarantined = sink.finish()?;
 
         let model_span = info_span!("model").entered();
         let sources = ledger.sources();
@@ -235,7 +257,8 @@ impl<'l> Tally<'l> {
         hasher.finalize().to_hex().to_string()
     }
 
-    fn event(&mut self, event: Event, opts: &SchemaOptions) {
+    /// Counts one event; returns the problem when the schema rejects a record that was read.
+    fn event(&mut self, event: &Event, opts: &SchemaOptions) -> Option<Problem> {
         match event {
             Event::Record(record) => {
                 self.accounting.records_read += 1;
@@ -243,9 +266,9 @@ impl<'l> Tally<'l> {
                     Ok(sample) => sample,
                     Err(e) => {
                         self.accounting.rejected += 1;
-                        self.problems
-                            .push(Problem::from_schema(&record.locator, &e));
-                        return;
+                        let problem = Problem::from_schema(&record.locator, &e);
+                        self.problems.push(problem.clone());
+                        return Some(problem);
                     }
                 };
                 self.accounting.admitted += 1;
@@ -282,7 +305,7 @@ impl<'l> Tally<'l> {
                 // rejected unit, since how many records that was cannot be known.
                 self.accounting.records_read += 1;
                 self.accounting.rejected += 1;
-                self.problems.push(Problem::from_rejection(&rejection));
+                self.problems.push(Problem::from_rejection(rejection));
             }
             Event::Blank(_) => self.accounting.blank_lines += 1,
             Event::Warning(w) => {
@@ -291,6 +314,7 @@ impl<'l> Tally<'l> {
                 self.warnings.push(p);
             }
         }
+        None
     }
 
     /// Compares what a record says about itself with what the hashes say.

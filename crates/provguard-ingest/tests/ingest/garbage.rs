@@ -111,6 +111,7 @@ fn garbage_never_panics_in_any_format() {
                 format: formats[rng.below(formats.len())],
                 lenient: rng.below(2) == 0,
                 max_record_bytes: 1 + rng.below(300),
+                ..ReadOptions::default()
             };
             check(&path, &opts);
         }
