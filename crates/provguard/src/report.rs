@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use provguard_dynamics::ModelAnalysis;
 use provguard_gate::{Level, Reason};
 use provguard_ingest::schema::SchemaError;
 use provguard_ingest::{Locator, Scope};
@@ -224,7 +225,7 @@ pub struct DynamicsReport {
     /// `r(W)`.
     pub lineage_spectral_radius: Option<f64>,
     /// Every model of the ecosystem the batch was judged in, with its quantities.
-    pub models: Vec<ModelReport>,
+    pub models: Vec<ModelAnalysis>,
     /// Self- and cross-influence of every curation share on every model it reaches.
     pub influence: Vec<provguard_dynamics::Influence>,
     /// The home model before and after this batch, when the ledger recorded earlier scans of
@@ -234,48 +235,13 @@ pub struct DynamicsReport {
     pub assumptions: Vec<String>,
 }
 
-/// One model of the ecosystem.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ModelReport {
-    /// The model's name.
-    pub name: String,
-    /// Whether its data traces back to people with certainty.
-    pub anchored: bool,
-    /// Where it settles (`null` when the ecosystem diverges).
-    pub stable_point: Option<Vec<f64>>,
-    /// Its reward at the stable point.
-    pub reward: Option<f64>,
-    /// `X_k`.
-    pub cross_influence_share: Option<f64>,
-    /// `D_k`.
-    pub synthetic_depth: Option<f64>,
-    /// `v*_k / v_H`.
-    pub diversity_retention: Option<f64>,
-}
-
-impl ModelReport {
-    /// The report of one analysed model.
-    #[must_use]
-    pub fn of(m: &provguard_dynamics::ModelAnalysis) -> Self {
-        Self {
-            name: m.name.clone(),
-            anchored: m.anchored,
-            stable_point: m.stable_point.clone(),
-            reward: m.reward,
-            cross_influence_share: m.cross_influence_share,
-            synthetic_depth: m.synthetic_depth,
-            diversity_retention: m.diversity_retention,
-        }
-    }
-}
-
 /// The home model before and after a batch, and the change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WhatIfReport {
     /// The home model as the ledger's recorded scans leave it.
-    pub before: ModelReport,
+    pub before: ModelAnalysis,
     /// The home model with this batch.
-    pub after: ModelReport,
+    pub after: ModelAnalysis,
     /// `r(M)` before and after.
     pub spectral_radius: [f64; 2],
     /// The regime before and after.
@@ -303,8 +269,8 @@ impl WhatIfReport {
     /// The comparison of the home model's analyses before and after a batch.
     #[must_use]
     pub fn between(
-        before: &provguard_dynamics::ModelAnalysis,
-        after: &provguard_dynamics::ModelAnalysis,
+        before: &ModelAnalysis,
+        after: &ModelAnalysis,
         before_all: &provguard_dynamics::Analysis,
         after_all: &provguard_dynamics::Analysis,
     ) -> Self {
@@ -317,8 +283,8 @@ impl WhatIfReport {
             spectral_radius: after_all.spectral_radius - before_all.spectral_radius,
         };
         Self {
-            before: ModelReport::of(before),
-            after: ModelReport::of(after),
+            before: before.clone(),
+            after: after.clone(),
             spectral_radius: [before_all.spectral_radius, after_all.spectral_radius],
             regime: [
                 crate::shares::regime_name(before_all),

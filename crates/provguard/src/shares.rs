@@ -27,7 +27,7 @@ use provguard_lineage::{Composition, Origin};
 use serde::Serialize;
 
 use crate::Error;
-use crate::report::{DynamicsReport, ModelReport, WhatIfReport};
+use crate::report::{DynamicsReport, WhatIfReport};
 
 /// A model's composition before folding: the part of a recorded scan the dynamics use.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -226,7 +226,7 @@ pub(crate) fn model_ecosystem(batch: &Measured, cx: Context<'_>) -> Result<Dynam
     report.diversity_retention = home.diversity_retention;
     report.spectral_radius = Some(after.spectral_radius);
     report.lineage_spectral_radius = Some(after.lineage_spectral_radius);
-    report.models = after.models.iter().map(ModelReport::of).collect();
+    report.models.clone_from(&after.models);
     report.influence.clone_from(&after.influence);
 
     if cx.rule == UnknownRule::CountAsSynthetic && batch.unknown > 0.0 {
