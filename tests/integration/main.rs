@@ -5,5 +5,6 @@ mod cases;
 mod cli;
 mod dynamics_cli;
 mod ingest_cli;
+mod near_cli;
 mod real_mixture;
 mod support;

@@ -1,6 +1,6 @@
 //! The main job on real data: two models and a human corpus registered, a mixture scanned.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -82,12 +82,49 @@ fn composition_of_a_real_mixture_matches_the_ground_truth() {
     )
     .unwrap();
 
+    let policy = permissive_policy(dir.path());
+    let matches = dir.path().join("records.jsonl");
+    let (code, report, stderr) = scan_json(
+        &ledger,
+        &[&mixture],
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--records",
+            matches.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+
+    // Texts that match no registered text exactly may still be near copies of one (an
+    // unregistered model's answer that quotes another's): their candidates are the near
+    // match's, which must be rare and only for texts the exact truth does not know.
+    let matches = read_jsonl(&matches);
+    assert_eq!(matches.len(), texts.len());
+    let near: BTreeMap<usize, BTreeSet<String>> = matches
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m["match"] == "near" || m["match"] == "spliced")
+        .map(|(i, m)| {
+            let sources = m["lineage"]["sources"].as_array().unwrap();
+            let names = sources.iter().map(|s| s.as_str().unwrap().to_owned());
+            (i, names.collect())
+        })
+        .collect();
+    assert!(near.len() <= 3, "{near:?}");
+
     // The expected composition, by the ambiguity rule, from the test's own lookup.
     let (mut human, mut synthetic, mut unknown, mut ambiguous) = (0u64, 0u64, 0u64, 0u64);
     let mut records_by_source: BTreeMap<String, u64> = BTreeMap::new();
     let mut weight: BTreeMap<String, f64> = BTreeMap::new();
-    for t in &texts {
-        let c = truth.candidates(t);
+    for (i, t) in texts.iter().enumerate() {
+        let c = match near.get(&i) {
+            Some(sources) => {
+                assert!(truth.candidates(t).is_empty(), "{t}");
+                sources.clone()
+            }
+            None => truth.candidates(t),
+        };
         match c.len() {
             0 => unknown += 1,
             1 => {
@@ -106,17 +143,10 @@ fn composition_of_a_real_mixture_matches_the_ground_truth() {
         }
     }
     assert!(
-        ambiguous > 0 && unknown >= 100,
+        ambiguous > 0 && unknown + near.len() as u64 >= 100,
         "the mixture must exercise every origin"
     );
 
-    let policy = permissive_policy(dir.path());
-    let (code, report, stderr) = scan_json(
-        &ledger,
-        &[&mixture],
-        &["--policy", policy.to_str().unwrap()],
-    );
-    assert_eq!(code, 0, "{stderr}");
     let n = texts.len() as f64;
     assert_eq!(report["records"], json!(texts.len()));
     assert_eq!(report["accounting"]["records_read"], json!(texts.len()));

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use provguard::lineage::near::DEFAULT_FALSE_POSITIVE_RATE;
 
 /// Guard fine-tuning data against model collapse: tag every record's lineage against a
 /// provenance ledger, model how the models feeding each other shape the home model, and pass,
@@ -167,6 +168,16 @@ pub struct RegisterArgs {
     #[arg(long, value_name = "PATH")]
     pub field: Vec<String>,
 
+    /// The false-positive rate the registration's Bloom filter of shingles is sized for, in
+    /// (0, 1); recorded with the filter in the ledger.
+    #[arg(long, value_name = "P", default_value_t = DEFAULT_FALSE_POSITIVE_RATE)]
+    pub false_positive_rate: f64,
+
+    /// The shingle length in tokens for near-copy lineage [default: the ledger's, else 4]; a
+    /// ledger holds one length, another is refused.
+    #[arg(long, value_name = "N")]
+    pub shingle_length: Option<usize>,
+
     #[command(flatten)]
     pub ledger: LedgerArgs,
 
@@ -237,6 +248,13 @@ pub struct ScanArgs {
     /// reasons in `<file>.reasons.jsonl` beside each.
     #[arg(long, value_name = "DIR")]
     pub quarantine: Option<PathBuf>,
+
+    /// Write how each admitted record was matched to this JSON Lines file, as the scan goes:
+    /// its locator, `match` (exact, near, spliced, none), `lineage.{origin, sources}`,
+    /// `confidence` and `response_fingerprints`. A `.parquet` name is refused (not yet
+    /// supported).
+    #[arg(long, value_name = "FILE")]
+    pub records: Option<PathBuf>,
 }
 
 /// Output formats.

@@ -1,7 +1,7 @@
 //! `provguard register`.
 
 use anyhow::Context as _;
-use provguard::ledger::{Ledger, SourceEntry};
+use provguard::ledger::{FilterOptions, Ledger, SourceEntry};
 use provguard::lineage::Origin;
 
 use crate::cli::{OriginArg, RegisterArgs};
@@ -21,6 +21,14 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<u8> {
         anyhow::bail!("`--source` is empty: name the source (a model's name for its outputs)");
     }
 
+    let p = args.false_positive_rate;
+    if !(p > 0.0 && p < 1.0) {
+        anyhow::bail!("`--false-positive-rate {p}` is not a rate: give a number in (0, 1)");
+    }
+    if args.shingle_length == Some(0) {
+        anyhow::bail!("`--shingle-length 0` is not a length: give at least 1");
+    }
+
     let mut ledger = Ledger::open_or_new(&args.ledger.ledger)
         .with_context(|| format!("cannot open the ledger `{}`", args.ledger.ledger.display()))?;
     let summary = provguard::register(
@@ -30,6 +38,10 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<u8> {
         &args.field,
         &read,
         &schema,
+        &FilterOptions {
+            false_positive_rate: args.false_positive_rate,
+            shingle_len: args.shingle_length,
+        },
     )?;
     output::registered(&source, &summary, &args.ledger.ledger);
     Ok(EXIT_PASS)

@@ -30,6 +30,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let outputs = Outputs {
         admit: args.admit.clone(),
         quarantine: args.quarantine.clone(),
+        records: args.records.clone(),
     };
     let report = scan.run_with(&ledger, &args.paths, &outputs)?;
     let recorded = if args.record {

@@ -19,6 +19,12 @@ pub enum Error {
     /// Admitted or quarantined records could not be written.
     #[error("cannot write records aside")]
     Quarantine(#[from] crate::quarantine::QuarantineError),
+    /// Per-record results were asked for in a format that cannot be written yet.
+    #[error(
+        "cannot write per-record results as parquet to `{}`: name a JSON Lines file (`.jsonl`)",
+        .0.display()
+    )]
+    RecordsFormat(std::path::PathBuf),
     /// A field path given for registration is not valid.
     #[error("field path `{0}` is not valid")]
     FieldPath(String),

@@ -10,6 +10,7 @@
 
 mod error;
 pub mod quarantine;
+pub mod records;
 pub mod register;
 pub mod report;
 pub mod scan;

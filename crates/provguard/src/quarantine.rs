@@ -40,6 +40,8 @@ pub struct Outputs {
     pub admit: Option<PathBuf>,
     /// Folder for the rejected records and their reasons.
     pub quarantine: Option<PathBuf>,
+    /// JSON Lines file for how each admitted record was matched ([`crate::records`]).
+    pub records: Option<PathBuf>,
 }
 
 impl Outputs {

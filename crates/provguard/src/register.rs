@@ -4,13 +4,14 @@
 //! to produce: `output`, `completion`, assistant turns, the chosen answer, or `text`), for
 //! human and synthetic sources alike. Field paths pick other fields instead (`src`,
 //! `instances[].output`). Empty texts are skipped and counted: an empty answer identifies
-//! nobody.
+//! nobody. Besides their fingerprints, the ledger keeps a Bloom filter of the new texts'
+//! shingles, sized by [`FilterOptions`], for near-copy lineage.
 
 use std::path::PathBuf;
 
 use provguard_ingest::schema::{self, SchemaOptions};
 use provguard_ingest::{Event, ReadOptions, Rejection, Scope};
-use provguard_ledger::{Ledger, Registration, SourceEntry};
+use provguard_ledger::{FilterOptions, Ledger, Registration, SourceEntry, TextEntry};
 use provguard_lineage::Fingerprint;
 use serde::Serialize;
 
@@ -40,7 +41,12 @@ pub struct RegisterSummary {
 
 /// Reads `paths` and records their texts under `source` in `ledger`, in one commit.
 ///
-/// `fields` are field paths; empty means each record's response side.
+/// `fields` are field paths; empty means each record's response side. `filter` sizes the
+/// Bloom filter of the registration's shingles.
+///
+/// TODO(#5): the texts are held until the commit (the ledger shingles only those that are
+/// new, which it knows under its lock); a registration larger than memory needs them
+/// shingled as they are read.
 pub fn register(
     ledger: &mut Ledger,
     source: &SourceEntry,
@@ -48,6 +54,7 @@ pub fn register(
     fields: &[String],
     read: &ReadOptions,
     schema: &SchemaOptions,
+    filter: &FilterOptions,
 ) -> Result<RegisterSummary, Error> {
     for field in fields {
         if field.is_empty() || field.split('.').any(str::is_empty) {
@@ -60,7 +67,7 @@ pub fn register(
         files: discovery.files.clone(),
         ..Default::default()
     };
-    let mut texts: Vec<(String, Fingerprint)> = Vec::new();
+    let mut texts: Vec<TextEntry> = Vec::new();
 
     for file in &discovery.files {
         for event in provguard_ingest::open(file, read)? {
@@ -92,7 +99,11 @@ pub fn register(
                                 }
                                 let (fingerprint, fell_back) = Fingerprint::of_text(&text);
                                 summary.raw_fallbacks += u64::from(fell_back);
-                                texts.push((field, fingerprint));
+                                texts.push(TextEntry {
+                                    field,
+                                    fingerprint,
+                                    text,
+                                });
                             }
                         }
                         Err(e) => summary
@@ -112,7 +123,7 @@ pub fn register(
     }
 
     let files = paths.iter().map(|p| p.display().to_string()).collect();
-    summary.registration = ledger.register(source, files, texts)?;
+    summary.registration = ledger.register(source, files, texts, filter)?;
     summary.new_entries = summary.registration.as_ref().map_or(0, |r| r.new_entries);
     Ok(summary)
 }

@@ -146,6 +146,25 @@ pub struct CompositionReport {
     pub partial_matches: u64,
     /// Provenance the records declare about themselves, against the hash evidence.
     pub declared: DeclaredReport,
+    /// Records by how their lineage was found: by exact fingerprints, by shingles (near
+    /// copies), as a splice of two sources' texts, or not at all.
+    pub by_match: MatchCounts,
+    /// Mean confidence (containment) of the records matched `near` or `spliced`; `null` when
+    /// there are none.
+    pub near_mean_confidence: Option<f64>,
+}
+
+/// Admitted records by match kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MatchCounts {
+    /// Every matched text matched exactly.
+    pub exact: u64,
+    /// Some text matched by its shingles.
+    pub near: u64,
+    /// Some text matched as a splice of two sources' texts.
+    pub spliced: u64,
+    /// Nothing matched.
+    pub none: u64,
 }
 
 /// One source's part of the composition.

@@ -7,19 +7,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use provguard_dynamics::{Ecosystem, Effect, Influence};
 use provguard_gate::{Level, Measurements, Policy, decide};
-use provguard_ingest::schema::{self, SchemaOptions};
+use provguard_ingest::schema::{self, Role, SchemaOptions};
 use provguard_ingest::{Event, ReadOptions, Scope};
 use provguard_ledger::{Ledger, RecordedScan, SourceEntry};
 use provguard_lineage::{
-    Attribution, Composition, Fingerprint, Lineage, NORMALISATION, Origin, attribute,
+    Attribution, Composition, Fingerprint, Lineage, MatchKind, NORMALISATION, Origin,
+    attribute_texts,
 };
 use tracing::{debug, info_span};
 
 use crate::Error;
 use crate::quarantine::{Outputs, Sink};
+use crate::records::RecordWriter;
 use crate::report::{
     Accounting, AmbiguousReport, CandidateSet, CompositionReport, DeclaredReport, Inputs,
-    MAX_LISTED_PROBLEMS, OriginCount, Problem, Report, SCHEMA_VERSION, SourceCount,
+    MAX_LISTED_PROBLEMS, MatchCounts, OriginCount, Problem, Report, SCHEMA_VERSION, SourceCount,
 };
 use crate::{Measured, shares};
 
@@ -97,7 +99,8 @@ impl Scan {
     }
 
     /// [`Scan::run`], writing admitted and rejected records aside as `outputs` says (see
-    /// [`crate::quarantine`]); `accounting.quarantined` counts the records quarantined.
+    /// [`crate::quarantine`]) and how each admitted record was matched (see
+    /// [`crate::records`]); `accounting.quarantined` counts the records quarantined.
     pub fn run_with(
         &self,
         ledger: &Ledger,
@@ -107,6 +110,11 @@ impl Scan {
         let skip = [ledger.dir().to_owned()];
         let discovery = provguard_ingest::discover_filtered(paths, &skip, &self.read.filter)?;
         let mut tally = Tally::new(ledger);
+        tally.writer = outputs
+            .records
+            .as_deref()
+            .map(RecordWriter::create)
+            .transpose()?;
         let mut sink = Sink::new(outputs);
         let read = ReadOptions {
             keep_raw: self.read.keep_raw || outputs.active(),
@@ -118,11 +126,14 @@ impl Scan {
             let mut reader = provguard_ingest::open(file, &read)?;
             sink.start(file, reader.format())?;
             while let Some(event) = reader.next() {
-                let rejected = tally.event(&event, &self.schema);
+                let rejected = tally.event(&event, &self.schema)?;
                 sink.event(&event, rejected.as_ref(), reader.preamble())?;
             }
         }
         tally.accounting.quarantined = sink.finish()?;
+        if let Some(writer) = tally.writer.take() {
+            writer.finish()?;
+        }
 
         let model_span = info_span!("model").entered();
         let sources = ledger.sources();
@@ -229,6 +240,11 @@ struct Tally<'l> {
     warnings: Vec<Problem>,
     /// Fingerprints of the admitted records, for the content id.
     records: Vec<Fingerprint>,
+    by_match: MatchCounts,
+    /// Sum of the confidences of the records matched near or spliced.
+    near_confidence: f64,
+    /// Where each admitted record's match is written, if anywhere.
+    writer: Option<RecordWriter>,
 }
 
 impl<'l> Tally<'l> {
@@ -244,6 +260,9 @@ impl<'l> Tally<'l> {
             problems: Vec::new(),
             warnings: Vec::new(),
             records: Vec::new(),
+            by_match: MatchCounts::default(),
+            near_confidence: 0.0,
+            writer: None,
         }
     }
 
@@ -258,7 +277,8 @@ impl<'l> Tally<'l> {
     }
 
     /// Counts one event; returns the problem when the schema rejects a record that was read.
-    fn event(&mut self, event: &Event, opts: &SchemaOptions) -> Option<Problem> {
+    /// Fails only when the records file cannot be written.
+    fn event(&mut self, event: &Event, opts: &SchemaOptions) -> Result<Option<Problem>, Error> {
         match event {
             Event::Record(record) => {
                 self.accounting.records_read += 1;
@@ -268,17 +288,28 @@ impl<'l> Tally<'l> {
                         self.accounting.rejected += 1;
                         let problem = Problem::from_schema(&record.locator, &e);
                         self.problems.push(problem.clone());
-                        return Some(problem);
+                        return Ok(Some(problem));
                     }
                 };
                 self.accounting.admitted += 1;
 
-                let fingerprints: Vec<Fingerprint> = sample
-                    .responses
+                // Exact fingerprints first, then shingles for the texts they left unmatched;
+                // the prompt side's shingles are no evidence.
+                let responses: Vec<&str> =
+                    sample.responses.iter().map(|(_, t)| t.as_str()).collect();
+                let context: Vec<&str> = sample
+                    .turns
                     .iter()
-                    .map(|(_, text)| Fingerprint::of_text(text).0)
+                    .filter(|t| matches!(t.role, Role::System | Role::User | Role::Tool))
+                    .map(|t| t.text.as_str())
                     .collect();
-                let attribution = attribute(&fingerprints, self.ledger);
+                let matched =
+                    attribute_texts(&responses, &context, self.ledger, self.ledger.near_index());
+                self.count_match(matched.kind, matched.confidence);
+                if let Some(writer) = &mut self.writer {
+                    writer.write(&record.locator, &matched, &responses, self.ledger.sources())?;
+                }
+                let attribution = matched.attribution;
                 self.records.push(Fingerprint::of_parts(
                     sample
                         .turns
@@ -314,7 +345,20 @@ impl<'l> Tally<'l> {
                 self.warnings.push(p);
             }
         }
-        None
+        Ok(None)
+    }
+
+    fn count_match(&mut self, kind: MatchKind, confidence: f64) {
+        let m = &mut self.by_match;
+        match kind {
+            MatchKind::None => m.none += 1,
+            MatchKind::Exact => m.exact += 1,
+            MatchKind::Near => m.near += 1,
+            MatchKind::Spliced => m.spliced += 1,
+        }
+        if matches!(kind, MatchKind::Near | MatchKind::Spliced) {
+            self.near_confidence += confidence;
+        }
     }
 
     /// Compares what a record says about itself with what the hashes say.
@@ -410,6 +454,11 @@ impl<'l> Tally<'l> {
             flags: std::mem::take(&mut self.flags),
             partial_matches: self.partial,
             declared: std::mem::take(&mut self.declared),
+            near_mean_confidence: {
+                let near = self.by_match.near + self.by_match.spliced;
+                (near > 0).then(|| self.near_confidence / near as f64)
+            },
+            by_match: std::mem::take(&mut self.by_match),
         }
     }
 }
