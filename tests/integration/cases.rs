@@ -159,6 +159,13 @@ fn parquet_rows_are_scanned_with_row_locators() {
     for e in report["errors"].as_array().unwrap() {
         assert!(e["row"].is_u64(), "{e}");
     }
+    // Rows without text are kept (and flagged), never rejected: a null column is an absent one.
+    assert_eq!(
+        report["accounting"]["rejected"],
+        json!(0),
+        "{}",
+        report["errors"]
+    );
 }
 
 #[test]

@@ -326,3 +326,88 @@ fn help_text() {
         insta::assert_snapshot!(name, String::from_utf8(out.stdout).unwrap());
     }
 }
+
+#[test]
+fn strict_registration_commits_nothing_when_records_cannot_be_read() {
+    // Regression: a file with a broken line was registered in part, with exit status 0.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let file = dir.path().join("outputs.jsonl");
+    std::fs::write(
+        &file,
+        "{\"output\": \"first answer\"}\n{\"output\": broken\n",
+    )
+    .unwrap();
+    let out = provguard(&ledger)
+        .args(["register", "--source", "m", "--origin", "synthetic"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("outputs.jsonl:2:"), "{stderr}");
+    assert!(!ledger.join("manifest.json").exists());
+
+    let out = provguard(&ledger)
+        .args([
+            "register",
+            "--lenient",
+            "--source",
+            "m",
+            "--origin",
+            "synthetic",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 new entry"));
+}
+
+#[test]
+fn a_field_path_that_finds_nothing_or_cannot_be_read_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    for path in ["nosuch", "instances["] {
+        let out = provguard(&ledger)
+            .args([
+                "register", "--source", "x", "--origin", "human", "--field", path,
+            ])
+            .arg(data("human/self_instruct_user_oriented.jsonl"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(path),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_misspelt_level_in_a_limit_is_an_error_not_a_missing_limit() {
+    // Regression: `{ flag = 0.5, blok = 0.2 }` dropped the block level without a word.
+    let (dir, ledger) = setup(1, 1);
+    let bad = policy(
+        dir.path(),
+        "[limits]\nmin_human_share = { flag = 0.5, blok = 0.2 }\n",
+    );
+    let out = provguard(&ledger)
+        .arg("scan")
+        .arg(dir.path().join("data.jsonl"))
+        .args(["--home", "m", "--policy", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`blok`"));
+}
+
+#[test]
+fn an_empty_dataset_is_blocked_for_having_nothing_to_judge() {
+    let (dir, ledger) = setup(1, 1);
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let (code, report, _) = scan_json(&ledger, &[&empty], &["--policy", &policy(dir.path(), "")]);
+    assert_eq!(code, 1);
+    assert_eq!(report["reasons"][0]["limit"], json!("records"));
+}

@@ -50,31 +50,66 @@ fn hint(e: &anyhow::Error) -> Option<String> {
 
 /// The outcome of a registration.
 pub fn registered(source: &SourceEntry, s: &RegisterSummary, ledger: &Path) {
-    let mut text = format!(
-        "registered source `{}` ({}{}) in `{}`\n  read {} records from {} files: {} texts, \
-         {} new entries",
+    let what = format!(
+        "source `{}` ({}{})",
         source.name,
         source.origin.as_str(),
-        if source.curated { ", curated" } else { "" },
-        ledger.display(),
-        s.records,
-        s.files.len(),
-        s.texts,
-        s.new_entries,
+        if source.curated { ", curated" } else { "" }
     );
-    if s.new_entries == 0 {
+    let mut text = if s.refused {
+        format!(
+            "did not register {what}: nothing was written to `{}`",
+            ledger.display()
+        )
+    } else {
+        format!("registered {what} in `{}`", ledger.display())
+    };
+    let _ = write!(
+        text,
+        "\n  read {} from {}: {}, {}",
+        count(s.records, "record"),
+        count(s.files.len() as u64, "file"),
+        count(s.texts, "text"),
+        count(s.new_entries, "new entry")
+    );
+    if !s.refused && s.texts > 0 && s.new_entries == 0 {
         text.push_str(" (every text was registered before: nothing committed)");
     }
     if s.empty_texts > 0 {
-        let _ = write!(text, "\n  skipped {} empty texts", s.empty_texts);
+        let _ = write!(text, "\n  skipped {}", count(s.empty_texts, "empty text"));
+    }
+    if s.records_without_text > 0 {
+        let _ = write!(
+            text,
+            "\n  {} had no text to register",
+            count(s.records_without_text, "record")
+        );
     }
     stdout_line(&text);
     if !s.problems.is_empty() {
+        let level = if s.refused { "error" } else { "warning" };
         eprintln!(
-            "warning: {} records gave no text to register:",
-            s.problems.len()
+            "{level}: {} could not be read:",
+            count(s.problems.len() as u64, "record")
         );
         eprint!("{}", problems(&s.problems));
+        if s.refused {
+            eprintln!(
+                "hint: strict mode registers a source whole or not at all; fix the records, or \
+                 pass `--lenient` to register the rest"
+            );
+        }
+    }
+}
+
+/// `n` followed by the noun, in the plural unless `n` is 1 (`entry` becomes `entries`).
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -85,12 +120,12 @@ pub fn scan_summary(r: &Report, policy: &str, recorded: Option<bool>) {
     let _ = writeln!(t, "{} · home model `{}` · policy {policy}", r.tool, r.home);
     let _ = writeln!(
         t,
-        "read {} records from {} files: {} admitted, {} rejected ({} blank lines skipped)",
-        a.records_read,
-        r.inputs.files.len(),
+        "read {} from {}: {} admitted, {} rejected ({} skipped)",
+        count(a.records_read, "record"),
+        count(r.inputs.files.len() as u64, "file"),
         a.admitted,
         a.rejected,
-        a.blank_lines
+        count(a.blank_lines, "blank line")
     );
     if !r.inputs.ignored.is_empty() {
         let _ = writeln!(
@@ -125,11 +160,11 @@ pub fn scan_summary(r: &Report, policy: &str, recorded: Option<bool>) {
 
     if !r.errors.is_empty() {
         let total = r.errors.len() as u64 + r.errors_not_listed;
-        eprintln!("\n{total} problems in the data:");
+        eprintln!("\n{} in the data:", count(total, "problem"));
         eprint!("{}", problems(&r.errors));
     }
     if !r.warnings.is_empty() {
-        eprintln!("\n{} warnings:", r.warnings.len());
+        eprintln!("\n{}:", count(r.warnings.len() as u64, "warning"));
         eprint!("{}", problems(&r.warnings));
     }
 }

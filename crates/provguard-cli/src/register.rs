@@ -5,7 +5,7 @@ use provguard::ledger::{FilterOptions, Ledger, SourceEntry};
 use provguard::lineage::Origin;
 
 use crate::cli::{OriginArg, RegisterArgs};
-use crate::{EXIT_PASS, config, output};
+use crate::{EXIT_BLOCK, EXIT_PASS, config, output};
 
 pub fn run(args: &RegisterArgs) -> anyhow::Result<u8> {
     let (read, schema) = config::read_options(&args.read)?;
@@ -44,5 +44,9 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<u8> {
         },
     )?;
     output::registered(&source, &summary, &args.ledger.ledger);
-    Ok(EXIT_PASS)
+    Ok(if summary.refused {
+        EXIT_BLOCK
+    } else {
+        EXIT_PASS
+    })
 }

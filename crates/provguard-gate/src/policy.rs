@@ -22,7 +22,7 @@ pub enum PolicyError {
 }
 
 /// A limit: block beyond `block`, flag beyond `flag`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Limit {
     /// A bare number: block beyond it.
@@ -36,6 +36,54 @@ pub enum Limit {
         #[serde(default)]
         block: Option<f64>,
     },
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    /// A number, or a table whose only keys are `flag` and `block`, each a number; anything
+    /// else is an error naming what was found, so a misspelt level never goes unenforced.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Table(std::collections::BTreeMap<String, toml::Value>),
+            Other(toml::Value),
+        }
+
+        let number = |key: &str, value: &toml::Value| match value {
+            toml::Value::Float(f) => Ok(*f),
+            #[expect(clippy::cast_precision_loss, reason = "thresholds are small numbers")]
+            toml::Value::Integer(i) => Ok(*i as f64),
+            other => Err(D::Error::custom(format!(
+                "`{key}` must be a number, found {}",
+                other.type_str()
+            ))),
+        };
+        match Raw::deserialize(deserializer)? {
+            Raw::Number(n) => Ok(Self::Block(n)),
+            Raw::Table(table) => {
+                let (mut flag, mut block) = (None, None);
+                for (key, value) in &table {
+                    match key.as_str() {
+                        "flag" => flag = Some(number(key, value)?),
+                        "block" => block = Some(number(key, value)?),
+                        other => {
+                            return Err(D::Error::custom(format!(
+                                "unknown key `{other}` in a limit, expected `flag` or `block`"
+                            )));
+                        }
+                    }
+                }
+                Ok(Self::Levels { flag, block })
+            }
+            Raw::Other(value) => Err(D::Error::custom(format!(
+                "a limit is a number or a table `{{ flag = x, block = y }}`, found {}",
+                value.type_str()
+            ))),
+        }
+    }
 }
 
 impl Limit {
@@ -269,6 +317,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("below"), "{err}");
+        let err = Policy::from_toml(
+            "[limits]\nmin_human_share = { flag = 0.5, blok = 0.2 }\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`blok`"), "{err}");
+        let err =
+            Policy::from_toml("[limits]\nmin_human_share = \"high\"\n", "p.toml").unwrap_err();
+        assert!(err.to_string().contains("found string"), "{err}");
         let err = Policy::from_toml("[gate]\nunknown = \"ignore\"\n", "p.toml").unwrap_err();
         assert!(err.to_string().contains("ignore"), "{err}");
     }

@@ -44,6 +44,8 @@ pub struct Measurements {
     /// Curation of the home model's data that backfires on it or hurts it through the loop:
     /// one sentence each.
     pub backfires: Vec<String>,
+    /// Records admitted; `Some(0)` means there is nothing to judge.
+    pub admitted: Option<u64>,
     /// Records rejected while reading.
     pub rejected: u64,
     /// Strict mode: any rejected record blocks.
@@ -85,6 +87,18 @@ pub struct Verdict {
 #[must_use]
 pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
     let mut reasons = Vec::new();
+
+    if m.admitted == Some(0) {
+        reasons.push(Reason {
+            limit: "records".to_owned(),
+            level: Level::Block,
+            measured: Some(0.0),
+            threshold: 0.0,
+            message: "no record was admitted: there is nothing to judge (check the paths, \
+                      the include and exclude globs, and the errors)"
+                .to_owned(),
+        });
+    }
 
     if m.rejected > 0 {
         let level = if m.strict { Level::Block } else { Level::Flag };
@@ -226,6 +240,24 @@ mod tests {
             decide(&policy("[gate]\nbackfire = \"pass\"\n"), &m).level,
             Level::Pass
         );
+    }
+
+    #[test]
+    fn an_empty_batch_is_blocked_for_being_empty() {
+        let m = Measurements {
+            admitted: Some(0),
+            ..Default::default()
+        };
+        let v = decide(&policy(""), &m);
+        assert_eq!(
+            (v.level, v.reasons[0].limit.as_str()),
+            (Level::Block, "records")
+        );
+        let m = Measurements {
+            admitted: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(decide(&policy(""), &m).level, Level::Pass);
     }
 
     #[test]

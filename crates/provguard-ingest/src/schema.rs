@@ -287,7 +287,8 @@ const PREFERENCE_LAYOUTS: [(&str, &str, &str); 3] = [
 
 /// The schema a record's fields say it has.
 fn recognise(record: &Map<String, Value>) -> Result<SchemaKind, SchemaError> {
-    let has = |k: &str| record.contains_key(k);
+    // A null field is an absent one (Parquet writes absent columns as null).
+    let has = |k: &str| record.get(k).is_some_and(|v| !v.is_null());
     let kind = if has("messages") {
         SchemaKind::Messages
     } else if has("conversations") {
@@ -544,9 +545,17 @@ fn preference(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sampl
         "response_j" => "response_j",
         _ => "chosen",
     };
-    sample.responses = response_texts(&sample.turns, label);
-    let last = sample.responses.pop();
-    sample.responses = last.into_iter().collect();
+    // The final assistant turn is the chosen answer; earlier ones are context shared with the
+    // rejected side. An empty final turn leaves the record without a response.
+    sample.responses = sample
+        .turns
+        .iter()
+        .rev()
+        .find(|t| t.role == Role::Assistant)
+        .filter(|t| !t.text.trim().is_empty())
+        .map(|t| (label, t.text.clone()))
+        .into_iter()
+        .collect();
     sample.curated = true;
     Ok(sample)
 }
@@ -823,6 +832,28 @@ mod tests {
             ..SchemaOptions::default()
         };
         assert!(extract(v.as_object().unwrap(), &opts).is_ok());
+    }
+
+    #[test]
+    fn an_empty_final_chosen_turn_leaves_no_response() {
+        // Regression: HH-RLHF pairs whose chosen dialogue ends in an empty assistant turn were
+        // credited with the previous assistant turn, context shared with the rejected side.
+        let v = json!({
+            "chosen": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: and?\n\nAssistant:",
+            "rejected": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: and?\n\nAssistant: no"
+        });
+        let s = read(&v).unwrap();
+        assert!(s.responses.is_empty());
+        assert!(s.flags.contains(&Flag::NoResponse));
+    }
+
+    #[test]
+    fn a_null_field_does_not_decide_the_schema() {
+        // Regression: a Parquet row with `messages` null and a `completion` was rejected.
+        let v = json!({"messages": null, "prompt": "Name a vegetable.", "completion": "Leek."});
+        let s = read(&v).unwrap();
+        assert_eq!(s.schema, SchemaKind::PromptCompletion);
+        assert_eq!(s.responses, vec![("completion", "Leek.".to_owned())]);
     }
 
     #[test]

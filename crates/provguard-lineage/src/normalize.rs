@@ -17,9 +17,9 @@
 //!    U+2029) becomes one ASCII space;
 //! 5. leading and trailing space is trimmed.
 //!
-//! If these steps turn a non-empty text into the empty string (a text of only zero-width
-//! characters), the raw text is used instead and the result says so: normalisation never
-//! makes two different non-empty texts equal to "".
+//! If these steps turn a non-empty text into the empty string (a text of only white space or
+//! zero-width characters), the raw text is used instead and the result says so:
+//! normalisation never makes two different non-empty texts equal to "".
 
 use std::borrow::Cow;
 
@@ -54,7 +54,7 @@ pub fn normalise(raw: &str) -> Normalised<'_> {
     } else {
         normalise_unicode(raw)
     };
-    if text.is_empty() && !raw.is_empty() && !raw.chars().all(char::is_whitespace) {
+    if text.is_empty() && !raw.is_empty() {
         return Normalised {
             text: Cow::Borrowed(raw),
             fell_back_to_raw: true,
@@ -64,6 +64,18 @@ pub fn normalise(raw: &str) -> Normalised<'_> {
         text,
         fell_back_to_raw: false,
     }
+}
+
+/// Format characters removed by step 3.
+fn is_removed(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// Whether [`normalise`] keeps `raw` as it is because normalising would empty it: a non-empty
+/// text of nothing but white space and removed format characters. Cheaper than normalising.
+#[must_use]
+pub fn falls_back(raw: &str) -> bool {
+    !raw.is_empty() && raw.chars().all(|c| c.is_whitespace() || is_removed(c))
 }
 
 /// The fast path: for ASCII, NFKC and the removed characters are no-ops and case folding is
@@ -123,7 +135,7 @@ fn normalise_unicode(raw: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(folded.len());
     let mut pending_space = false;
     for c in folded.chars() {
-        if matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}') {
+        if is_removed(c) {
             continue;
         }
         if c.is_whitespace() {
@@ -178,8 +190,24 @@ mod tests {
         let n = normalise("\u{200B}\u{2060}");
         assert!(n.fell_back_to_raw);
         assert_eq!(n.text, "\u{200B}\u{2060}");
-        assert!(!normalise("   ").fell_back_to_raw);
-        assert_eq!(normalise("   ").text, "");
+        assert!(normalise("   ").fell_back_to_raw);
+        assert_eq!(normalise("   ").text, "   ");
+    }
+
+    #[test]
+    fn falls_back_agrees_with_normalise() {
+        for s in [
+            "",
+            " ",
+            "\u{200B}",
+            "\u{3000}\u{FEFF}",
+            "a",
+            " a ",
+            "\u{AD}x",
+            "\u{200D}",
+        ] {
+            assert_eq!(falls_back(s), normalise(s).fell_back_to_raw, "{s:?}");
+        }
     }
 
     #[test]

@@ -25,6 +25,14 @@ pub enum Error {
         .0.display()
     )]
     RecordsFormat(std::path::PathBuf),
+    /// The field paths found no text in any record.
+    #[error("the field paths `{fields}` found no text in any of the {records} records")]
+    NoText {
+        /// The paths, joined.
+        fields: String,
+        /// Records read.
+        records: u64,
+    },
     /// A field path given for registration is not valid.
     #[error("field path `{0}` is not valid")]
     FieldPath(String),

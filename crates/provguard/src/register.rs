@@ -35,8 +35,13 @@ pub struct RegisterSummary {
     pub new_entries: u64,
     /// The registration committed, if anything was new.
     pub registration: Option<Registration>,
-    /// Records that could not be read or had no text where the fields say.
+    /// Records that could not be read, or do not fit their schema or the field paths.
     pub problems: Vec<Problem>,
+    /// Records read with no text to register (an empty answer, a path that leads nowhere in
+    /// them).
+    pub records_without_text: u64,
+    /// Strict mode refused to commit because some records could not be read.
+    pub refused: bool,
 }
 
 /// Reads `paths` and records their texts under `source` in `ledger`, in one commit.
@@ -57,7 +62,7 @@ pub fn register(
     filter: &FilterOptions,
 ) -> Result<RegisterSummary, Error> {
     for field in fields {
-        if field.is_empty() || field.split('.').any(str::is_empty) {
+        if !is_field_path(field) {
             return Err(Error::FieldPath(field.clone()));
         }
     }
@@ -85,11 +90,7 @@ pub fn register(
                         select_fields(&record.value, fields)
                     };
                     match found {
-                        Ok(found) if found.is_empty() => summary.problems.push(Problem::at(
-                            &record.locator,
-                            "",
-                            "no text to register in this record",
-                        )),
+                        Ok(found) if found.is_empty() => summary.records_without_text += 1,
                         Ok(found) => {
                             for (field, text) in found {
                                 summary.texts += 1;
@@ -122,6 +123,18 @@ pub fn register(
         }
     }
 
+    if !fields.is_empty() && summary.texts == 0 && summary.records > 0 {
+        return Err(Error::NoText {
+            fields: fields.join("`, `"),
+            records: summary.records,
+        });
+    }
+    // Strict mode registers a source whole or not at all: evidence with holes would let the
+    // missing texts pass as unknown.
+    if !read.lenient && !summary.problems.is_empty() {
+        summary.refused = true;
+        return Ok(summary);
+    }
     let files = paths.iter().map(|p| p.display().to_string()).collect();
     summary.registration = ledger.register(source, files, texts, filter)?;
     summary.new_entries = summary.registration.as_ref().map_or(0, |r| r.new_entries);
@@ -129,6 +142,23 @@ pub fn register(
 }
 
 /// The strings at each field path, labelled with the path.
+/// Names separated by `.`, each optionally followed by `[]` or `[N]`.
+fn is_field_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('.').all(|segment| {
+            let (name, index) = match segment.find('[') {
+                Some(at) => (&segment[..at], Some(&segment[at..])),
+                None => (segment, None),
+            };
+            let index_ok = index.is_none_or(|i| {
+                i.len() >= 2
+                    && i.ends_with(']')
+                    && i[1..i.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            });
+            !name.is_empty() && !name.contains(']') && index_ok
+        })
+}
+
 fn select_fields(
     record: &serde_json::Map<String, serde_json::Value>,
     fields: &[String],
@@ -152,5 +182,20 @@ impl Problem {
         p.hint.clone_from(&r.hint);
         p.scope = r.scope;
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_field_path;
+
+    #[test]
+    fn field_paths_are_checked_before_reading() {
+        for ok in ["src", "instances[].output", "messages[0].content", "a.b.c"] {
+            assert!(is_field_path(ok), "{ok}");
+        }
+        for bad in ["", "a..b", "instances[", "a[x]", "[]", "a]", "a[1"] {
+            assert!(!is_field_path(bad), "{bad}");
+        }
     }
 }

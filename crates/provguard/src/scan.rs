@@ -12,7 +12,7 @@ use provguard_ingest::{Event, ReadOptions, Scope};
 use provguard_ledger::{Ledger, RecordedScan, SourceEntry};
 use provguard_lineage::{
     Attribution, Composition, Fingerprint, Lineage, MatchKind, NORMALISATION, Origin,
-    attribute_texts,
+    attribute_texts, normalize::falls_back,
 };
 use tracing::{debug, info_span};
 
@@ -157,6 +157,7 @@ impl Scan {
             unknown_share: c.share(c.unknown as f64),
             spectral_radius: dynamics.spectral_radius,
             backfires: backfires(&dynamics.influence, &self.home),
+            admitted: Some(tally.accounting.admitted),
             rejected: tally.accounting.rejected,
             strict: !self.read.lenient,
         };
@@ -319,6 +320,10 @@ impl<'l> Tally<'l> {
                 self.composition.add(&attribution, sample.curated);
 
                 *self.by_schema.entry(sample.schema.as_str()).or_default() += 1;
+                if responses.iter().any(|t| falls_back(t)) {
+                    // Fingerprinted raw: normalising would have emptied the text.
+                    *self.flags.entry("raw_fingerprint".to_owned()).or_default() += 1;
+                }
                 for flag in &sample.flags {
                     let name = serde_json::to_value(flag)
                         .ok()
