@@ -11,6 +11,9 @@ use crate::{DynamicsError, Ecosystem};
 /// Relative tolerance `tau` used to label influences.
 pub const INFLUENCE_TOLERANCE: f64 = 1e-12;
 
+/// Smallest scale for `tau`, so that a total of exactly 0 with all-zero factors is `none`.
+const SCALE_FLOOR: f64 = 1e-300;
+
 /// What the analysis is asked to watch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnalyzeOptions {
@@ -250,10 +253,21 @@ fn influences(
 
             for m in order.clone() {
                 let values = derivative.as_ref().map(|(theta, push, change)| {
-                    let grad = sys.reward_gradient(m, &theta.rows(m * d, d).into_owned());
-                    let total = dot_with_scale(&grad, &change.rows(m * d, d).into_owned());
+                    let theta_m = theta.rows(m * d, d).into_owned();
+                    let grad = sys.reward_gradient(m, &theta_m);
+                    let (total, terms) = dot_with_scale(&grad, &change.rows(m * d, d).into_owned());
+                    // The factors too: when theta* sits at the reward optimum the gradient and
+                    // the push vanish, and so do the terms, which then only measure rounding.
+                    let involved = [
+                        &grad,
+                        push,
+                        &theta_m,
+                        &theta.rows(src.from * d, d).into_owned(),
+                    ]
+                    .iter()
+                    .fold(terms, |scale, v| scale.max(v.amax()));
                     let isolated = (m == k).then(|| dot_with_scale(&grad, push));
-                    (total, isolated)
+                    ((total, involved), isolated)
                 });
                 let (total, isolated, effect) = match values {
                     Some((total, isolated)) => {
@@ -284,7 +298,9 @@ fn dot_with_scale(x: &DVector<f64>, y: &DVector<f64>) -> (f64, f64) {
     (x.dot(y), scale)
 }
 
-// tau = 1e-12 * (largest magnitude involved: the terms of the dot products)
+// tau = 1e-12 * max(1e-300, largest magnitude involved: the entries of grad J_m(theta*_m), of
+//                  the push w_kj a*_kj and of the stable points theta*_m, theta*_j, and the terms
+//                  of the dot products)
 // self (isolated given):
 //   none       |total| <= tau
 //   amplified  total > isolated > 0
@@ -297,7 +313,7 @@ fn dot_with_scale(x: &DVector<f64>, y: &DVector<f64>) -> (f64, f64) {
 fn label(total: (f64, f64), isolated: Option<(f64, f64)>) -> Option<Effect> {
     let (t, t_scale) = total;
     let i_scale = isolated.map_or(0.0, |(_, s)| s);
-    let tau = INFLUENCE_TOLERANCE * t_scale.max(i_scale).max(t.abs());
+    let tau = INFLUENCE_TOLERANCE * t_scale.max(i_scale).max(t.abs()).max(SCALE_FLOOR);
     if !t.is_finite() || !tau.is_finite() {
         return None;
     }
@@ -341,6 +357,17 @@ mod tests {
         assert_eq!(l(0.0, None), Some(Effect::None));
         // A total that cancels down to rounding noise of its terms is no effect.
         assert_eq!(label((1e-17, 1.0), None), Some(Effect::None));
+    }
+
+    #[test]
+    fn vanishing_factors_give_no_effect() {
+        // Broke: a total of 9.39e-33 whose terms were ~1e-33 too (theta* at the reward optimum)
+        // was labelled `amplified`; the stable point (~1) now sets the scale.
+        assert_eq!(
+            label((9.39e-33, 1.0), Some((4.7e-33, 1.0))),
+            Some(Effect::None)
+        );
+        assert_eq!(label((0.0, 0.0), Some((0.0, 0.0))), Some(Effect::None));
     }
 
     #[test]

@@ -160,9 +160,10 @@ impl Ecosystem {
     }
 
     /// Checks the ecosystem against the contract: dimensions of `human_target`, `g`, `shift` and
-    /// `transfer` match `dim`; shares, curated shares and `human` lie in [0, 1] and a model's
-    /// shares sum to at most 1 (+1e-9); `curation_strength` lies in (0, 1]; `eta >= 0`;
-    /// `samples_per_round >= 1`; names are unique and not empty; every number is finite.
+    /// `transfer` match `dim`; shares, curated shares and `human` lie in [0, 1]; a model's shares,
+    /// and its shares plus `human`, sum to at most 1 (+1e-9); `curation_strength` lies in
+    /// (0, 1]; `eta >= 0`; `samples_per_round >= 1`; names are unique and not empty; every number
+    /// is finite.
     ///
     /// Errors name the model, the input (by its `from`) and the field.
     pub fn validate(&self) -> Result<(), DynamicsError> {
@@ -279,6 +280,12 @@ impl Ecosystem {
             let reason = format!("sum to `{total}`, more than 1");
             return Err(DynamicsError::invalid(name, None, "inputs[].share", reason));
         }
+        // h_k + sum_j w_kj + u_k = 1, so h_k + sum_j w_kj <= 1
+        let with_human = model.human + total;
+        if with_human > 1.0 + SHARE_TOLERANCE {
+            let reason = format!("plus `inputs[].share` sum to `{with_human}`, more than 1");
+            return Err(DynamicsError::invalid(name, None, "human", reason));
+        }
         Ok(())
     }
 }
@@ -345,6 +352,7 @@ mod tests {
     #[test]
     fn shares_over_one_are_rejected_within_tolerance() {
         let mut eco = two_models();
+        eco.models[0].human = 0.0;
         eco.models[0]
             .inputs
             .push(Input::new("p", 1.0 - 0.5 + 0.5e-9));
@@ -355,6 +363,21 @@ mod tests {
             err.contains("model `p`") && err.contains("`inputs[].share`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn human_plus_shares_over_one_names_the_model_and_both_fields() {
+        // Broke: `human = 0.6` with one input at `share = 0.6` was accepted (stable point 1.2).
+        let mut eco = two_models();
+        eco.models[0].human = 0.6;
+        eco.models[0].inputs[0].share = 0.6;
+        let err = eco.validate().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "model `p`: `human` plus `inputs[].share` sum to `1.2`, more than 1"
+        );
+        eco.models[0].inputs[0].share = 0.4 + 0.5e-9;
+        eco.validate().unwrap();
     }
 
     #[test]

@@ -65,6 +65,18 @@ pub enum DynamicsError {
         reason: String,
     },
 
+    /// One value of a sweep makes the ecosystem invalid (or its analysis fail).
+    #[error("sweep parameter `{param}` at the value `{value}`")]
+    SweepPoint {
+        /// The path as given.
+        param: String,
+        /// The value that failed.
+        value: f64,
+        /// Why the ecosystem with that value cannot be analysed.
+        #[source]
+        source: Box<DynamicsError>,
+    },
+
     /// The eigenvalue iteration did not converge.
     #[error("eigenvalues of the `{size}`x`{size}` matrix `{matrix}` did not converge")]
     Eigenvalues {

@@ -1,22 +1,18 @@
-//! Small linear-algebra helpers on top of nalgebra.
+//! Small linear-algebra helpers: nalgebra for the matrices and solves, faer for eigenvalues.
 
-use nalgebra::{DMatrix, DVector, Schur};
+use nalgebra::DMatrix;
 
 use crate::DynamicsError;
 
 /// Largest modulus of the eigenvalues of a square matrix (0 for an empty one).
 ///
-/// The eigenvalues come from the real Schur form, so complex pairs (rotations) are handled.
-/// nalgebra 0.35's QR iteration has no exceptional shifts and stalls on structured matrices
-/// such as `[[0, I], [A, 0]]` or a permutation (nalgebra issue #611). The structure is broken
-/// first by an orthogonal similarity `Q M Q` with a Householder reflector `Q = I - 2 u u^T`
-/// along a pseudo-random unit vector `u`, and a real shift `sigma` separates the moduli of
-/// eigenvalues that come in `+-` pairs (which stall the double-shift iteration); neither changes
-/// the eigenvalues once `sigma` is subtracted again. A few vectors and shifts are tried before
-/// giving up.
+/// The eigenvalues come from faer's real Schur decomposition (Hessenberg reduction, then a
+/// multishift QR iteration with aggressive early deflation and exceptional shifts), so complex
+/// pairs (rotations) are handled, and so are the matrices nalgebra 0.35's QR iteration stalls
+/// on (nalgebra issue #611): permutations, `[[0, I], [A, 0]]`, and the scaled identity blocks
+/// of identity transfers, whose eigenvalues each repeat `d` times.
 pub(crate) fn spectral_radius(m: &DMatrix<f64>, name: &'static str) -> Result<f64, DynamicsError> {
-    // r(M) = max_i |lambda_i(M)|,   lambda_i(M) = lambda_i(Q M Q + sigma I) - sigma
-    // for an orthogonal Q = Q^T
+    // r(M) = max_i |lambda_i(M)|
     let n = m.nrows();
     let failed = DynamicsError::Eigenvalues {
         matrix: name,
@@ -25,7 +21,6 @@ pub(crate) fn spectral_radius(m: &DMatrix<f64>, name: &'static str) -> Result<f6
     if m.iter().any(|x| !x.is_finite()) {
         return Err(failed);
     }
-    // All zeros (or empty): nalgebra would divide by the zero largest entry.
     if m.iter().all(|&x| x == 0.0) {
         return Ok(0.0);
     }
@@ -33,47 +28,20 @@ pub(crate) fn spectral_radius(m: &DMatrix<f64>, name: &'static str) -> Result<f6
         return Ok(m[(0, 0)].abs());
     }
 
-    let max_iterations = 30 * n.max(10);
-    let scale = m.amax();
-    let mut state = 0x5EED_u64;
-    for factor in [0.237_9, -0.312_1, 0.0, 0.541_3, -0.663_7] {
-        let sigma = factor * scale;
-        let u = unit_vector(n, &mut state);
-        let qm = m - &u * (u.transpose() * m) * 2.0;
-        let mut qmq = &qm - (&qm * &u) * u.transpose() * 2.0;
-        for i in 0..n {
-            qmq[(i, i)] += sigma;
-        }
-        let Some(schur) = Schur::try_new(qmq, f64::EPSILON, max_iterations) else {
-            continue;
-        };
-        let eigenvalues = schur.complex_eigenvalues();
-        let radius = eigenvalues
-            .iter()
-            .map(|z| (z - sigma).norm())
-            .fold(0.0, f64::max);
-        if radius.is_finite() {
-            return Ok(radius);
-        }
-    }
-    Err(failed)
-}
-
-/// A pseudo-random unit vector (`SplitMix64`), reproducible from `state`.
-fn unit_vector(n: usize, state: &mut u64) -> DVector<f64> {
-    let mut next = || {
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1_u64 << 53) as f64 - 0.5
-    };
-    let v = DVector::from_fn(n, |_, _| next());
-    let norm = v.norm();
-    if norm > 0.0 {
-        v / norm
+    let eigenvalues = faer::Mat::<f64>::from_fn(n, n, |r, c| m[(r, c)])
+        .eigenvalues()
+        .map_err(|_| failed)?;
+    let radius = eigenvalues
+        .iter()
+        .map(|z| z.re.hypot(z.im))
+        .fold(0.0, f64::max);
+    if radius.is_finite() {
+        Ok(radius)
     } else {
-        DVector::from_element(n, 1.0 / (n as f64).sqrt())
+        Err(DynamicsError::Eigenvalues {
+            matrix: name,
+            size: n,
+        })
     }
 }
 
@@ -86,7 +54,27 @@ pub(crate) fn resolvent(a: &DMatrix<f64>) -> Option<DMatrix<f64>> {
 
 #[cfg(test)]
 mod tests {
+    use nalgebra::DVector;
+
     use super::*;
+
+    /// A pseudo-random unit vector (`SplitMix64`), reproducible from `state`.
+    fn unit_vector(n: usize, state: &mut u64) -> DVector<f64> {
+        let mut next = || {
+            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1_u64 << 53) as f64 - 0.5
+        };
+        let v = DVector::from_fn(n, |_, _| next());
+        let norm = v.norm();
+        if norm > 0.0 {
+            v / norm
+        } else {
+            DVector::from_element(n, 1.0 / (n as f64).sqrt())
+        }
+    }
 
     #[test]
     fn spectral_radius_of_a_scaled_rotation_is_its_scale() {
@@ -109,6 +97,107 @@ mod tests {
             .copy_from_slice(&[0.4 * c, 0.4 * s, -0.4 * s, 0.4 * c]);
         assert!((spectral_radius(&m, "M").unwrap() - 0.4_f64.sqrt()).abs() < 1e-12);
         assert!(spectral_radius(&DMatrix::zeros(3, 3), "W").unwrap().abs() < f64::MIN_POSITIVE);
+    }
+
+    /// `SplitMix64` in [-0.5, 0.5), so that the random matrices are the same on every run.
+    fn noise(state: &mut u64) -> f64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1_u64 << 53) as f64 - 0.5
+    }
+
+    #[test]
+    fn spectral_radius_of_identity_block_matrices_converges() {
+        // Regression: `provguard scan --ecosystem` builds M from scaled identity blocks
+        // (d = 24, identity transfers), every eigenvalue repeated d times; nalgebra's Schur
+        // iteration gave up on them. Here M = A (x) I_d with A = s I + a cyclic shift of weights
+        // a_k, whose eigenvalues are s + (prod a_k)^(1/K) * omega for the K-th roots of unity
+        // omega, so r(M) = s + (prod a_k)^(1/K).
+        let mut state = 7;
+        for d in [24, 12, 1] {
+            for k_total in 1..=10 {
+                let s = 0.5 * (noise(&mut state) + 0.5);
+                let weights: Vec<f64> = (0..k_total).map(|_| noise(&mut state) + 0.7).collect();
+                let mut m = DMatrix::zeros(k_total * d, k_total * d);
+                for k in 0..k_total {
+                    let j = (k + 1) % k_total;
+                    for i in 0..d {
+                        m[(k * d + i, k * d + i)] += s;
+                        m[(k * d + i, j * d + i)] += weights[k];
+                    }
+                }
+                let geometric = weights.iter().product::<f64>().powf(1.0 / k_total as f64);
+                let expected = s + geometric;
+                let r = spectral_radius(&m, "M").unwrap();
+                assert!(
+                    (r - expected).abs() < 1e-9 * expected,
+                    "d = {d}, K = {k_total}: {r} vs {expected}"
+                );
+            }
+        }
+
+        // The tester's shape: p takes half of q's outputs, q has none; M is nilpotent.
+        let mut m = DMatrix::zeros(48, 48);
+        m.view_mut((0, 24), (24, 24))
+            .copy_from(&(DMatrix::identity(24, 24) * 0.5));
+        assert!(spectral_radius(&m, "M").unwrap() < 1e-6);
+    }
+
+    #[test]
+    fn spectral_radius_of_permutations_and_swaps_is_their_scale() {
+        let mut state = 11;
+        for n in [2, 3, 24, 48, 120, 192, 240] {
+            // A random permutation (Fisher-Yates), scaled.
+            let mut order: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                let j = ((noise(&mut state) + 0.5) * (i + 1) as f64) as usize;
+                order.swap(i, j.min(i));
+            }
+            let scale = noise(&mut state) + 1.0;
+            let p = DMatrix::from_fn(n, n, |r, c| if order[r] == c { scale } else { 0.0 });
+            let r = spectral_radius(&p, "M").unwrap();
+            assert!((r - scale).abs() < 1e-9 * scale, "n = {n}: {r} vs {scale}");
+        }
+        for half in [1, 12, 24, 60, 96, 120] {
+            // [[0, I], [I, 0]]: eigenvalues +-1, each `half` times.
+            let n = 2 * half;
+            let swap = DMatrix::from_fn(n, n, |r, c| if (r + half) % n == c { 1.0 } else { 0.0 });
+            let r = spectral_radius(&swap, "W").unwrap();
+            assert!((r - 1.0).abs() < 1e-9, "n = {n}: {r}");
+        }
+    }
+
+    #[test]
+    fn spectral_radius_of_a_random_192_matrix_matches_its_known_spectrum() {
+        // M = Q B Q^T with Q orthogonal (a product of Householder reflectors) and B real
+        // quasi-triangular: random strictly upper part, 2 x 2 diagonal blocks r_i R(angle_i).
+        // Its eigenvalues are r_i e^(+-i angle_i), so r(M) = max r_i.
+        let n = 192;
+        let mut state = 192;
+        let mut b = DMatrix::from_fn(n, n, |r, c| if c > r + 1 { noise(&mut state) } else { 0.0 });
+        let mut expected = 0.0_f64;
+        for i in 0..n / 2 {
+            let r = 0.9 * (noise(&mut state) + 0.5) + 0.05;
+            let angle = 6.0 * noise(&mut state);
+            expected = expected.max(r);
+            let (sin, cos) = angle.sin_cos();
+            b.view_mut((2 * i, 2 * i), (2, 2)).copy_from_slice(&[
+                r * cos,
+                r * sin,
+                -r * sin,
+                r * cos,
+            ]);
+        }
+        let mut m = b;
+        for _ in 0..4 {
+            let u = unit_vector(n, &mut state);
+            let reflector = DMatrix::identity(n, n) - &u * u.transpose() * 2.0;
+            m = &reflector * m * &reflector;
+        }
+        let r = spectral_radius(&m, "M").unwrap();
+        assert!((r - expected).abs() < 1e-9, "{r} vs {expected}");
     }
 
     #[test]

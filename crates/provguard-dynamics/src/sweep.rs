@@ -47,7 +47,9 @@ enum Target {
 /// Analyses the ecosystem once per value, with the number addressed by `param` set to it.
 ///
 /// See the [module documentation](mod@crate::sweep) for the path syntax. Each value is applied
-/// to a fresh copy of `eco` (a `transfer_scale` multiplies the transfer matrix as given in `eco`).
+/// to a fresh copy of `eco` (a `transfer_scale` multiplies the transfer matrix as given in `eco`)
+/// and validated; the first value that makes the ecosystem invalid stops the sweep with an error
+/// naming it.
 ///
 /// ```
 /// use provguard_dynamics::{AnalyzeOptions, Ecosystem, sweep};
@@ -72,7 +74,12 @@ pub fn sweep(
         .map(|&value| {
             let mut varied = eco.clone();
             apply(&mut varied, target, value);
-            Ok((value, analyze(&varied, opts)?))
+            let analysis = analyze(&varied, opts).map_err(|source| DynamicsError::SweepPoint {
+                param: param.to_owned(),
+                value,
+                source: Box::new(source),
+            })?;
+            Ok((value, analysis))
         })
         .collect()
 }

@@ -182,12 +182,19 @@ fn invalid_values_name_file_model_and_field() {
 fn shares_summing_over_one_are_rejected() {
     let text = FULL.replacen(
         "share = 0.7",
-        "share = 0.7\n  [[models.inputs]]\n  from = \"q\"\n  share = 0.2",
+        "share = 0.7\n  [[models.inputs]]\n  from = \"q\"\n  share = 0.0",
         1,
     );
-    // q now has two inputs from p and q: 0.7 + 0.2 is fine.
+    // q now has two inputs from p and q: 0.7 + 0.0, plus q's human 0.3, is fine.
     Ecosystem::from_toml_str(&text, "eco.toml").unwrap();
-    let text = text.replacen("share = 0.2", "share = 0.4", 1);
+    let msg = Ecosystem::from_toml_str(&text.replacen("share = 0.0", "share = 0.2", 1), "eco.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with("eco.toml: model `q`: `human` plus `inputs[].share` sum to `1.2"),
+        "{msg}"
+    );
+    let text = text.replacen("share = 0.0", "share = 0.4", 1);
     let msg = Ecosystem::from_toml_str(&text, "eco.toml")
         .unwrap_err()
         .to_string();

@@ -4,4 +4,5 @@
 mod file_format;
 mod properties;
 mod reference;
+mod regressions;
 mod util;
