@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use arrow::array::{Array as _, AsArray as _};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -246,22 +248,121 @@ fn a_damaged_filter_is_refused_by_name() {
 }
 
 #[test]
-fn records_as_parquet_are_refused_with_a_clear_error() {
+fn records_as_parquet_have_a_row_per_admitted_record_and_the_reports_match_counts() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
-    let source = dir.path().join("source.jsonl");
-    write_jsonl(&source, &[alpaca("q", "An answer of a few words.")]);
-    register(&ledger, "m", "synthetic", &[], &source);
+    register(
+        &ledger,
+        "gpt4",
+        "synthetic",
+        &[],
+        &data("models/gpt4.jsonl"),
+    );
 
+    // Exact copies repeated past one Arrow batch, half-truncated copies (near) and the answers
+    // of a model nobody registered (none).
+    let gpt4 = alpaca_records(&data("models/gpt4.jsonl"));
+    let set = dir.path().join("set");
+    std::fs::create_dir(&set).unwrap();
+    let exact: Vec<Value> = gpt4.iter().cycle().take(4500).cloned().collect();
+    write_jsonl(&set.join("exact.jsonl"), &exact);
+    let half: Vec<Value> = gpt4
+        .iter()
+        .filter(|r| r["output"].as_str().unwrap().split_whitespace().count() >= 40)
+        .map(|r| {
+            alpaca(
+                r["instruction"].as_str().unwrap(),
+                &truncate_half(r["output"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    write_jsonl(&set.join("half.jsonl"), &half);
+    write_jsonl(
+        &set.join("mixtral.jsonl"),
+        &alpaca_records(&data("models/Mixtral-8x7B-Instruct-v0.1.jsonl")),
+    );
+
+    let policy = permissive_policy(dir.path());
+    let records = dir.path().join("out.parquet");
+    let (code, report, stderr) = scan_json(
+        &ledger,
+        &[&set],
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--records",
+            records.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+
+    // Read the file back: one row per admitted record, match kinds as the report counts them.
+    let file = std::fs::File::open(&records).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = 0u64;
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        rows += batch.num_rows() as u64;
+        let kind = batch.column_by_name("match").unwrap().as_string::<i32>();
+        for k in kind {
+            *kinds.entry(k.unwrap().to_owned()).or_default() += 1;
+        }
+        let lines = batch.column_by_name("line").unwrap();
+        assert_eq!(
+            lines.null_count(),
+            0,
+            "every record here comes from JSON Lines"
+        );
+        let fingerprints = batch
+            .column_by_name("response_fingerprints")
+            .unwrap()
+            .as_list::<i32>();
+        assert_eq!(fingerprints.value(0).len(), 1);
+    }
+    assert!(rows > 4096, "{rows}");
+    assert_eq!(Some(rows), report["records"].as_u64());
+    let by_match = &report["composition"]["by_match"];
+    for kind in ["exact", "near", "spliced", "none"] {
+        assert_eq!(
+            Some(kinds.get(kind).copied().unwrap_or(0)),
+            by_match[kind].as_u64(),
+            "{kind}: {by_match}"
+        );
+    }
+    assert!(
+        kinds["exact"] >= 4500 && kinds["near"] > 0 && kinds["none"] > 0,
+        "{kinds:?}"
+    );
+
+    // The text summary counts the same kinds on one line.
     let out = provguard(&ledger)
         .arg("scan")
-        .arg(&source)
-        .args(["--home", "m", "--records"])
-        .arg(dir.path().join("records.parquet"))
+        .arg(&set)
+        .args(["--home", "m", "--policy", policy.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("parquet"), "{stderr}");
-    assert!(stderr.contains("records.parquet"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let expected = format!(
+        "  matched: exact {}, near {}, spliced {}, none {}",
+        by_match["exact"], by_match["near"], by_match["spliced"], by_match["none"]
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    assert!(stdout.contains("mean near confidence"), "{stdout}");
+}
+
+/// The instruction and output of each record of a model's answers file, as Alpaca records.
+fn alpaca_records(path: &Path) -> Vec<Value> {
+    read_jsonl(path)
+        .iter()
+        .map(|r| {
+            alpaca(
+                r["instruction"].as_str().unwrap(),
+                r["output"].as_str().unwrap(),
+            )
+        })
+        .collect()
 }

@@ -251,8 +251,8 @@ pub struct ScanArgs {
 
     /// Write how each admitted record was matched to this JSON Lines file, as the scan goes:
     /// its locator, `match` (exact, near, spliced, none), `lineage.{origin, sources}`,
-    /// `confidence` and `response_fingerprints`. A `.parquet` name is refused (not yet
-    /// supported).
+    /// `confidence` and `response_fingerprints`. A name ending in `.parquet` is written as
+    /// Parquet, one row per record.
     #[arg(long, value_name = "FILE")]
     pub records: Option<PathBuf>,
 }

@@ -176,6 +176,16 @@ fn composition(t: &mut String, r: &Report) {
         let o = c.by_origin[origin];
         let _ = writeln!(t, "  {origin:<10} {:>8}  {}", o.records, percent(o.share));
     }
+    let m = &c.by_match;
+    let _ = write!(
+        t,
+        "  matched: exact {}, near {}, spliced {}, none {}",
+        m.exact, m.near, m.spliced, m.none
+    );
+    if let Some(mean) = c.near_mean_confidence {
+        let _ = write!(t, " (mean near confidence {mean:.2})");
+    }
+    t.push('\n');
     if !c.by_source.is_empty() {
         let _ = writeln!(
             t,

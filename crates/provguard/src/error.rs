@@ -19,12 +19,6 @@ pub enum Error {
     /// Admitted or quarantined records could not be written.
     #[error("cannot write records aside")]
     Quarantine(#[from] crate::quarantine::QuarantineError),
-    /// Per-record results were asked for in a format that cannot be written yet.
-    #[error(
-        "cannot write per-record results as parquet to `{}`: name a JSON Lines file (`.jsonl`)",
-        .0.display()
-    )]
-    RecordsFormat(std::path::PathBuf),
     /// The field paths found no text in any record.
     #[error("the field paths `{fields}` found no text in any of the {records} records")]
     NoText {
