@@ -42,6 +42,12 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod preference;
+mod select;
+
+use preference::preference;
+pub use select::select;
+
 /// The schemas a record can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -507,114 +513,6 @@ fn has_non_text_parts(turn: &Value) -> bool {
     })
 }
 
-fn preference(record: &Map<String, Value>, opts: &SchemaOptions) -> Result<Sample, SchemaError> {
-    let (chosen_key, prompt_key, rejected_key) = PREFERENCE_LAYOUTS
-        .into_iter()
-        .find(|(chosen, ..)| record.contains_key(*chosen))
-        .unwrap_or(PREFERENCE_LAYOUTS[0]);
-    let chosen = field(record, chosen_key)?;
-    let mut turns = match record.get(prompt_key) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(p)) => vec![Turn {
-            role: Role::User,
-            text: p.clone(),
-        }],
-        Some(list @ Value::Array(_)) => turns_of(prompt_key, list, opts)?,
-        Some(other) => {
-            return Err(type_error(prompt_key, "a string or a list of turns", other));
-        }
-    };
-    // An Alpaca-style `input` belongs to the prompt.
-    if prompt_key == "instruction"
-        && let Some(input) = optional_string(record, "input")?
-        && !input.is_empty()
-        && let Some(last) = turns.last_mut()
-    {
-        last.text = format!("{}\n\n{input}", last.text);
-    }
-    turns.extend(side(chosen_key, chosen, opts)?);
-    if let Some(rejected) = record.get(rejected_key)
-        && !rejected.is_null()
-    {
-        side(rejected_key, rejected, opts)?;
-    }
-
-    let mut sample = sample_of(SchemaKind::Preference, turns);
-    let label = match chosen_key {
-        "chosen_response" => "chosen_response",
-        "response_j" => "response_j",
-        _ => "chosen",
-    };
-    // The final assistant turn is the chosen answer; earlier ones are context shared with the
-    // rejected side. An empty final turn leaves the record without a response.
-    sample.responses = sample
-        .turns
-        .iter()
-        .rev()
-        .find(|t| t.role == Role::Assistant)
-        .filter(|t| !t.text.trim().is_empty())
-        .map(|t| (label, t.text.clone()))
-        .into_iter()
-        .collect();
-    sample.curated = true;
-    Ok(sample)
-}
-
-/// One side of a preference pair: a string (an HH-RLHF transcript is split into its turns,
-/// any other string is one assistant turn), a list of turns, or one `{role, content}` turn.
-fn side(name: &str, value: &Value, opts: &SchemaOptions) -> Result<Vec<Turn>, SchemaError> {
-    match value {
-        Value::String(text) => Ok(transcript(text).unwrap_or_else(|| {
-            vec![Turn {
-                role: Role::Assistant,
-                text: text.clone(),
-            }]
-        })),
-        Value::Array(_) => turns_of(name, value, opts),
-        Value::Object(_) => {
-            turns_of(name, &Value::Array(vec![value.clone()]), opts).map_err(|mut e| {
-                e.field = e.field.replacen(&format!("{name}[0]"), name, 1);
-                e
-            })
-        }
-        other => Err(type_error(
-            name,
-            "a string, a list of turns or a turn",
-            other,
-        )),
-    }
-}
-
-/// Splits an HH-RLHF transcript (`"\n\nHuman: ...\n\nAssistant: ..."`) into turns; `None`
-/// when the text is not one.
-fn transcript(text: &str) -> Option<Vec<Turn>> {
-    const MARKERS: [(&str, Role); 2] = [
-        ("\n\nHuman:", Role::User),
-        ("\n\nAssistant:", Role::Assistant),
-    ];
-    if !text.starts_with("\n\nHuman:") || !text.contains("\n\nAssistant:") {
-        return None;
-    }
-    let mut turns = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let (role, body) = MARKERS
-            .iter()
-            .find_map(|(marker, role)| rest.strip_prefix(marker).map(|b| (*role, b)))?;
-        let end = MARKERS
-            .iter()
-            .filter_map(|(m, _)| body.find(m))
-            .min()
-            .unwrap_or(body.len());
-        turns.push(Turn {
-            role,
-            text: body[..end].trim().to_owned(),
-        });
-        rest = &body[end..];
-    }
-    Some(turns)
-}
-
 fn alpaca(record: &Map<String, Value>) -> Result<Sample, SchemaError> {
     let instruction = optional_string(record, "instruction")?.unwrap_or_default();
     let input = optional_string(record, "input")?.unwrap_or_default();
@@ -719,86 +617,6 @@ pub fn json_type(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Selects the strings at a field path: names separated by `.`, a name followed by `[]` for
-/// every element of a list or `[N]` for one (`instances[].output`, `messages[0].content`).
-/// A path that leads nowhere gives no strings; a value there that is not a string is an
-/// error.
-///
-/// ```
-/// use provguard_ingest::schema::select;
-/// let record = serde_json::json!({"instances": [{"output": "a"}, {"output": "b"}]});
-/// let texts = select(record.as_object().unwrap(), "instances[].output").unwrap();
-/// assert_eq!(texts, vec!["a", "b"]);
-/// ```
-pub fn select(record: &Map<String, Value>, path: &str) -> Result<Vec<String>, SchemaError> {
-    let mut current: Vec<(String, &Value)> = Vec::new();
-    let mut first = true;
-    for segment in path.split('.') {
-        let (name, index) = match segment.find('[') {
-            Some(at) if segment.ends_with(']') => {
-                (&segment[..at], Some(&segment[at + 1..segment.len() - 1]))
-            }
-            _ => (segment, None),
-        };
-        let mut next = Vec::new();
-        if first {
-            if let Some(v) = record.get(name) {
-                next.push((name.to_owned(), v));
-            }
-            first = false;
-        } else {
-            for (at, value) in &current {
-                if let Some(v) = value.get(name) {
-                    next.push((format!("{at}.{name}"), v));
-                }
-            }
-        }
-        if let Some(index) = index {
-            let mut expanded = Vec::new();
-            for (at, value) in next {
-                expanded.extend(elements(&at, value, index)?);
-            }
-            next = expanded;
-        }
-        current = next;
-    }
-    current
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(at, v)| match v {
-            Value::String(s) => Ok(s.clone()),
-            other => Err(type_error(&at, "a string", other)),
-        })
-        .collect()
-}
-
-fn elements<'v>(
-    at: &str,
-    value: &'v Value,
-    index: &str,
-) -> Result<Vec<(String, &'v Value)>, SchemaError> {
-    let Value::Array(items) = value else {
-        return Err(type_error(at, "a list", value));
-    };
-    if index.is_empty() {
-        return Ok(items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (format!("{at}[{i}]"), v))
-            .collect());
-    }
-    let i = index.parse::<usize>().map_err(|_| SchemaError {
-        field: at.to_owned(),
-        message: format!("`[{index}]` is not an index"),
-        hint: Some("write `[]` for every element or `[N]` for one".to_owned()),
-    })?;
-    Ok(items
-        .get(i)
-        .map(|v| (format!("{at}[{i}]"), v))
-        .into_iter()
-        .collect())
 }
 
 #[cfg(test)]
@@ -978,17 +796,6 @@ mod tests {
             (err.field.as_str(), err.message.as_str()),
             ("messages", "missing")
         );
-    }
-
-    #[test]
-    fn select_walks_lists_and_reports_types() {
-        let v = json!({"a": [{"b": "x"}, {"b": null}, {"c": 1}], "n": 3});
-        let m = v.as_object().unwrap();
-        assert_eq!(select(m, "a[].b").unwrap(), vec!["x"]);
-        assert_eq!(select(m, "a[0].b").unwrap(), vec!["x"]);
-        assert!(select(m, "missing.path").unwrap().is_empty());
-        assert_eq!(select(m, "n").unwrap_err().field, "n");
-        assert_eq!(select(m, "n[]").unwrap_err().field, "n");
     }
 
     #[test]

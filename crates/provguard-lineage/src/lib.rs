@@ -11,6 +11,7 @@
 pub mod attribute;
 pub mod composition;
 pub mod error;
+pub mod filter;
 pub mod fingerprint;
 pub mod near;
 pub mod normalize;
