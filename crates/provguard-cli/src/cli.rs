@@ -91,8 +91,9 @@ pub struct ReadArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormatArg>,
 
-    /// Lenient mode: fix what can be fixed (a stray byte-order mark) with a warning, and let
-    /// rejected records flag instead of block.
+    /// Lenient mode: fix what can be fixed (a stray byte-order mark) with a warning, and go on
+    /// past records that cannot be read: a scan flags instead of blocking, a registration
+    /// commits the rest.
     #[arg(long)]
     pub lenient: bool,
 

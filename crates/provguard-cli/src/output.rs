@@ -259,16 +259,20 @@ fn dynamics(t: &mut String, r: &Report) {
         .iter()
         .filter(|i| i.model == r.home && i.on == r.home)
     {
-        if let Some(effect) = i.effect {
-            let effect = serde_json::to_value(effect).unwrap_or_default();
+        // Curation that changes nothing (no curated data, or the reward's optimum reached)
+        // is left out; the JSON report lists every influence.
+        let effect = i.effect.map(|e| label(&e)).filter(|e| e != "none");
+        if let Some(effect) = effect {
             let _ = writeln!(
                 t,
-                "  curating `{}` data: {} on the home model (dJ/dc {})",
+                "  curating `{}` data: {effect} on the home model (dJ/dc {})",
                 i.from,
-                effect.as_str().unwrap_or_default(),
                 number(i.total)
             );
         }
+    }
+    for assumption in &d.assumptions {
+        let _ = writeln!(t, "  assumption: {assumption}");
     }
 }
 

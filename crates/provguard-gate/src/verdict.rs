@@ -128,7 +128,8 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
         let quantity = name
             .trim_start_matches("min_")
             .trim_start_matches("max_")
-            .replace('_', " ");
+            .replace('_', " ")
+            .replace("cross influence", "cross-influence");
         for (level, threshold) in [(Level::Block, limit.block()), (Level::Flag, limit.flag())] {
             let Some(threshold) = threshold else { continue };
             let message = match measured {
