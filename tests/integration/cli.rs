@@ -2,28 +2,13 @@
 
 use serde_json::json;
 
-use crate::support::{data, num, provguard, register, scan_json, write_jsonl};
+use crate::support::{data, gpt4_and_experts, num, provguard, register, scan_json, write_jsonl};
 
 /// A ledger with gpt4 (synthetic) and the expert answers (human), and a dataset of `human`
 /// expert answers and `synthetic` gpt4 answers.
 fn setup(human: usize, synthetic: usize) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger");
-    register(
-        &ledger,
-        "gpt4",
-        "synthetic",
-        &[],
-        &data("models/gpt4.jsonl"),
-    );
+    let (dir, ledger) = gpt4_and_experts();
     let experts = data("human/self_instruct_user_oriented.jsonl");
-    register(
-        &ledger,
-        "experts",
-        "human",
-        &["instances[].output"],
-        &experts,
-    );
 
     let gpt4 = crate::support::read_jsonl(&data("models/gpt4.jsonl"));
     let people = crate::support::read_jsonl(&experts);

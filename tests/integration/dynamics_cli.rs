@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    data, num, permissive_policy, provguard, read_jsonl, register, scan_json, write_jsonl,
+    data, gpt4_and_experts, num, permissive_policy, provguard, read_jsonl, scan_json, write_jsonl,
 };
 
 fn repo(path: &str) -> std::path::PathBuf {
@@ -136,23 +136,8 @@ fn a_sweep_of_the_coupling_scale_follows_the_reference_curve() {
 /// A ledger with gpt4 and the experts, a batch of unknown text for gpt4's own training and a
 /// batch of gpt4 answers and expert answers for `mine`.
 fn ecosystem_setup() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger");
-    register(
-        &ledger,
-        "gpt4",
-        "synthetic",
-        &[],
-        &data("models/gpt4.jsonl"),
-    );
+    let (dir, ledger) = gpt4_and_experts();
     let experts = data("human/self_instruct_user_oriented.jsonl");
-    register(
-        &ledger,
-        "experts",
-        "human",
-        &["instances[].output"],
-        &experts,
-    );
 
     let mixtral = read_jsonl(&data("models/Mixtral-8x7B-Instruct-v0.1.jsonl"));
     let unknown: Vec<Value> = mixtral[..20]

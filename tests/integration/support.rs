@@ -115,3 +115,26 @@ pub fn num(v: &Value) -> f64 {
     v.as_f64()
         .unwrap_or_else(|| panic!("expected a number, found {v}"))
 }
+
+/// A temporary folder with a ledger in `ledger/` holding gpt4's answers (synthetic) and the
+/// experts' answers of the self-instruct tasks (human).
+pub fn gpt4_and_experts() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    register(
+        &ledger,
+        "gpt4",
+        "synthetic",
+        &[],
+        &data("models/gpt4.jsonl"),
+    );
+    let experts = data("human/self_instruct_user_oriented.jsonl");
+    register(
+        &ledger,
+        "experts",
+        "human",
+        &["instances[].output"],
+        &experts,
+    );
+    (dir, ledger)
+}
