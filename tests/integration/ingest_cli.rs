@@ -5,7 +5,12 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use arrow::array::{Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 
 use crate::support::{permissive_policy, provguard, scan_json};
@@ -72,6 +77,9 @@ fn admitted_and_quarantined_lines_reproduce_every_input_line() {
     // A JSON array saved as JSON Lines: one file-level rejection, the file copied as it is.
     let array = b"[\n  {\"text\": \"x\"},\n  {\"text\": \"y\"}\n]\n";
     std::fs::write(data.join("array.jsonl"), array).unwrap();
+    // A JSON array and a Parquet file, each with admitted and rejected records.
+    std::fs::write(data.join("elements.json"), ARRAY).unwrap();
+    write_parquet(&data.join("rows.parquet"));
     let admit = dir.path().join("admitted");
     let quarantine = dir.path().join("quarantine");
 
@@ -90,10 +98,11 @@ fn admitted_and_quarantined_lines_reproduce_every_input_line() {
     assert_eq!(code, 1, "{stderr}");
     let a = &report["accounting"];
     // Per MIXED: 4 admitted (lines 1, 7, 9, 10), 5 rejected (3, 4, 5, 6, 8); twice; plus the
-    // array file.
-    assert_eq!(a["admitted"], json!(8), "{a}");
-    assert_eq!(a["rejected"], json!(11), "{a}");
-    assert_eq!(a["quarantined"], json!(11), "{a}");
+    // array file; plus 2 admitted and 3 rejected elements of ARRAY, and 2 admitted and 2
+    // rejected rows of the Parquet file.
+    assert_eq!(a["admitted"], json!(12), "{a}");
+    assert_eq!(a["rejected"], json!(16), "{a}");
+    assert_eq!(a["quarantined"], json!(16), "{a}");
 
     let mirrored = |root: &Path, name: &str| root.join(data.strip_prefix("/").unwrap()).join(name);
     for (input, output) in [
@@ -138,6 +147,127 @@ fn admitted_and_quarantined_lines_reproduce_every_input_line() {
     // The array file, rejected whole before any record, is copied byte for byte.
     assert_eq!(read_or_empty(&mirrored(&quarantine, "array.jsonl")), array);
     assert!(!mirrored(&admit, "array.jsonl").exists());
+
+    elements_and_rows_round_trip(&data, &admit, &quarantine);
+}
+
+/// The JSON array and the Parquet file of the round-trip test come back in their own formats.
+fn elements_and_rows_round_trip(data: &Path, admit: &Path, quarantine: &Path) {
+    let mirrored = |root: &Path, name: &str| root.join(data.strip_prefix("/").unwrap()).join(name);
+
+    // The JSON array comes back as two JSON arrays of the same name whose elements together
+    // are the input's elements.
+    let elements = |root: &Path| -> Vec<Value> {
+        serde_json::from_slice(&std::fs::read(mirrored(root, "elements.json")).unwrap()).unwrap()
+    };
+    let (admitted, quarantined) = (elements(admit), elements(quarantine));
+    assert_eq!((admitted.len(), quarantined.len()), (2, 3));
+    let input: Vec<Value> = serde_json::from_slice(ARRAY).unwrap();
+    assert_eq!(bag([admitted, quarantined].concat()), bag(input));
+    let reasons = reasons_of(&mirrored(quarantine, "elements.json.reasons.jsonl"));
+    let at: Vec<(u64, u64)> = reasons
+        .iter()
+        .map(|r| {
+            let at = r["quarantined_line"].as_u64().unwrap();
+            (r["index"].as_u64().unwrap(), at)
+        })
+        .collect();
+    assert_eq!(at, [(1, 1), (2, 2), (4, 3)]);
+
+    // The Parquet file comes back as two Parquet files with its schema whose rows together
+    // are the input's rows.
+    let rows = |root: &Path| -> (Vec<Value>, SchemaRef) {
+        let path = mirrored(root, "rows.parquet");
+        let file = std::fs::File::open(&path).unwrap();
+        let schema = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .schema()
+            .clone();
+        (values_of(&path), schema)
+    };
+    let ((admitted, admitted_schema), (quarantined, quarantined_schema)) =
+        (rows(admit), rows(quarantine));
+    assert_eq!((admitted.len(), quarantined.len()), (2, 2));
+    assert_eq!(admitted_schema.fields(), parquet_schema().fields());
+    assert_eq!(quarantined_schema.fields(), parquet_schema().fields());
+    assert_eq!(
+        bag([admitted, quarantined].concat()),
+        bag(values_of(&data.join("rows.parquet")))
+    );
+    let reasons = reasons_of(&mirrored(quarantine, "rows.parquet.reasons.jsonl"));
+    let at: Vec<(u64, u64)> = reasons
+        .iter()
+        .map(|r| {
+            let at = r["quarantined_line"].as_u64().unwrap();
+            (r["row"].as_u64().unwrap(), at)
+        })
+        .collect();
+    assert_eq!(at, [(1, 1), (3, 2)]);
+}
+
+/// A JSON array with admitted records and rejected elements of every JSON kind.
+const ARRAY: &[u8] = br#"[
+  {"text": "a text people wrote", "n": 1.5},
+  {"instruction": "b", "output": 42},
+  [1, 2],
+  {"text": "unregistered", "tags": ["x", {"y": null}]},
+  7
+]"#;
+
+fn parquet_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("text", DataType::Utf8, true),
+        Field::new("n", DataType::Int64, false),
+    ]))
+}
+
+/// Four rows; the two whose `text` is null have no response side and are rejected.
+fn write_parquet(path: &Path) {
+    let batch = RecordBatch::try_new(
+        parquet_schema(),
+        vec![
+            Arc::new(StringArray::from(vec![
+                Some("a text people wrote"),
+                None,
+                Some("unregistered"),
+                None,
+            ])),
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(file, parquet_schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// The records of a file as provguard reads them.
+fn values_of(path: &Path) -> Vec<Value> {
+    provguard::ingest::open(path, &provguard::ingest::ReadOptions::default())
+        .unwrap()
+        .filter_map(|event| match event {
+            provguard::ingest::Event::Record(record) => Some(Value::Object(record.value)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Values as a multiset.
+fn bag(values: Vec<Value>) -> BTreeMap<String, usize> {
+    let mut bag = BTreeMap::new();
+    for value in values {
+        *bag.entry(value.to_string()).or_default() += 1;
+    }
+    bag
+}
+
+fn reasons_of(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -273,6 +403,30 @@ fn globs_and_hub_layouts_choose_the_files() {
             .collect()
     };
     assert_eq!(files(&[]).len(), 4);
+
+    // Each file read is listed with the split its place names; `README.md` is not read.
+    let (_, report, _) = scan_json(&ledger, &[&hub], &["--policy", policy.to_str().unwrap()]);
+    let splits: BTreeMap<String, Value> = report["inputs"]["splits"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(f, split)| {
+            let f = Path::new(f).strip_prefix(&hub).unwrap();
+            (f.display().to_string(), split.clone())
+        })
+        .collect();
+    assert_eq!(
+        splits,
+        BTreeMap::from(
+            [
+                ("data/test-00000-of-00001.jsonl", json!("test")),
+                ("data/train-00000-of-00002.jsonl", json!("train")),
+                ("data/train-00001-of-00002.jsonl", json!("train")),
+                ("extra/train/more.jsonl", json!("train")),
+            ]
+            .map(|(f, s)| (f.to_owned(), s))
+        )
+    );
     assert_eq!(
         files(&["--exclude", "**/test-*"]),
         [

@@ -9,14 +9,19 @@
 //! with its line and the column it concerns. The header is required: a header that is not
 //! UTF-8, or that names a column twice, rejects the file.
 //!
+//! A row longer than `max_record_bytes` is rejected. The `csv` crate holds a whole row before
+//! it hands it over, so the stream is given to it through a byte budget ([`Budget`]): past
+//! `max_record_bytes` plus the `csv` reader's buffer from the start of the row, reading fails,
+//! and the rest of the file is rejected naming the line the row starts on. An unclosed quote
+//! therefore costs at most that much memory, not the rest of the file.
+//!
 //! Empty lines between rows are skipped by the `csv` crate and are not counted as blank lines.
-// TODO(#4): the `csv` crate holds a whole row before `max_record_bytes` is checked, so an
-// unclosed quote reads the rest of the file into one row; a byte budget needs a reader
-// wrapper that stops the `csv` reader mid-row. Blank lines are not counted for CSV either.
+// TODO(#4): blank lines are not counted for CSV; the `csv` crate skips them unseen.
 
 use std::collections::{HashSet, VecDeque};
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use csv::{ByteRecord, ErrorKind};
@@ -27,9 +32,49 @@ use crate::source::Compression;
 use crate::text;
 use crate::{Locator, ReadOptions};
 
+/// The `csv` reader's buffer: how far it may read ahead of the row it is parsing.
+const CSV_BUFFER: usize = 64 * 1024;
+
+/// A byte budget for the row being read: hands the `csv` reader no more than `limit` bytes
+/// past the start of the row (`start`, moved on by [`CsvRows`] after each row), then fails
+/// with [`RowTooLarge`].
+struct Budget<R> {
+    inner: R,
+    /// Bytes handed to the `csv` reader so far.
+    delivered: u64,
+    /// Byte offset where the row being read starts.
+    start: Arc<AtomicU64>,
+    limit: u64,
+}
+
+impl<R: Read> Read for Budget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let used = self
+            .delivered
+            .saturating_sub(self.start.load(Ordering::Relaxed));
+        let left = self.limit.saturating_sub(used);
+        if left == 0 {
+            return Err(io::Error::other(RowTooLarge));
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.delivered += n as u64;
+        Ok(n)
+    }
+}
+
+/// The row being read passed its byte budget.
+#[derive(Debug, thiserror::Error)]
+#[error("the row is longer than the record size limit")]
+struct RowTooLarge;
+
 /// Streams the rows of a CSV or TSV file.
 pub(crate) struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<Budget<R>>,
+    /// Where the next row starts, shared with the [`Budget`].
+    start: Arc<AtomicU64>,
+    /// The line the next row starts on.
+    next_line: u64,
     file: Arc<Path>,
     compression: Compression,
     delimiter: u8,
@@ -53,14 +98,24 @@ impl<R: Read> CsvRows<R> {
         preamble: Arc<OnceLock<Vec<u8>>>,
     ) -> Self {
         let delimiter = if tabs { b'\t' } else { b',' };
+        let start = Arc::new(AtomicU64::new(0));
+        let budget = Budget {
+            inner: src,
+            delivered: 0,
+            start: start.clone(),
+            limit: (opts.max_record_bytes as u64).saturating_add(CSV_BUFFER as u64),
+        };
         // The header is read as a row of its own, so that its faults are located like a row's.
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
-            .from_reader(src);
+            .buffer_capacity(CSV_BUFFER)
+            .from_reader(budget);
         Self {
             reader,
+            start,
+            next_line: 1,
             file,
             compression,
             delimiter,
@@ -109,7 +164,12 @@ impl<R: Read> CsvRows<R> {
     /// Reads the next row and queues what it gives.
     fn step(&mut self) {
         match self.reader.read_byte_record(&mut self.record) {
-            Ok(true) => {}
+            Ok(true) => {
+                // The budget of the next row starts where this one ends.
+                let next = self.reader.position();
+                self.start.store(next.byte(), Ordering::Relaxed);
+                self.next_line = next.line();
+            }
             Ok(false) => {
                 self.done = true;
                 if self.columns.is_none() {
@@ -119,6 +179,20 @@ impl<R: Read> CsvRows<R> {
                     );
                     self.pending.push_back(warning);
                 }
+                return;
+            }
+            Err(err) if is_too_large(&err) => {
+                let line = self.next_line;
+                let start = self.start.load(Ordering::Relaxed);
+                let message = format!(
+                    "the row that starts on line {line} is longer than the limit of {} bytes \
+                     (`max_record_bytes`) and does not end: records from line {line} on are lost",
+                    self.max
+                );
+                let locator = Locator::line(self.file.clone(), line, None, Some(start));
+                let hint = "close the quoted field that opens in this row, or raise the record \
+                            size limit if rows this large are expected";
+                self.reject_file(locator, message, Some(hint));
                 return;
             }
             Err(err) => {
@@ -190,6 +264,7 @@ impl<R: Read> CsvRows<R> {
             locator,
             value,
             raw,
+            row: None,
         }));
     }
 
@@ -217,6 +292,15 @@ impl<R: Read> CsvRows<R> {
         let _ = self.preamble.set(encoded);
         self.columns = Some(columns);
     }
+}
+
+/// Whether reading failed because a row passed its byte budget.
+fn is_too_large(err: &csv::Error) -> bool {
+    let ErrorKind::Io(io) = err.kind() else {
+        return false;
+    };
+    io.get_ref()
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<RowTooLarge>)
 }
 
 impl<R: Read> Iterator for CsvRows<R> {
@@ -299,6 +383,38 @@ mod tests {
                 .iter()
                 .all(|r| r.scope == Scope::Record && r.raw.is_some())
         );
+    }
+
+    #[test]
+    fn an_unclosed_quote_stops_at_the_record_size_limit() {
+        // An unclosed quote on line 3 would make the rest of the file one row.
+        let mut input = b"instruction,output\nq1,a1\nq2,\"never closed\n".to_vec();
+        for k in 0..20_000 {
+            input.extend_from_slice(format!("q{k},a{k}\n").as_bytes());
+        }
+        let opts = ReadOptions {
+            max_record_bytes: 1024,
+            ..ReadOptions::default()
+        };
+        let events = read_bytes("x.csv", &input, &opts);
+        assert_eq!(lines(&events), [2]);
+        let rejected = rejections(&events);
+        assert_eq!(rejected.len(), 1, "{events:?}");
+        assert_eq!(rejected[0].scope, Scope::File);
+        assert_eq!(rejected[0].locator.line, Some(3));
+        assert!(
+            rejected[0]
+                .message
+                .contains("longer than the limit of 1024 bytes (`max_record_bytes`)"),
+            "{}",
+            rejected[0].message
+        );
+
+        // A row within the budget but past the limit is rejected on its own.
+        let long = format!("a,b\nx,\"{}\"\ny,z\n", "w".repeat(2000));
+        let events = read_bytes("x.csv", long.as_bytes(), &opts);
+        assert_eq!(lines(&events), [3]);
+        assert_eq!(rejections(&events)[0].scope, Scope::Record);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What a [`Reader`](crate::Reader) yields: records, rejections, blank lines and warnings.
 
+use arrow::array::RecordBatch;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -33,9 +34,16 @@ pub struct RawRecord {
     /// The record's bytes as read, when [`ReadOptions::keep_raw`](crate::ReadOptions) asks
     /// for them and the format has them: a JSON Lines line without its `\n` (a `\r` kept), a
     /// CSV or TSV row as written back by the `csv` crate without its line ending. `None`
-    /// for JSON arrays, Parquet and Arrow IPC, whose records are written back as JSON.
+    /// for JSON arrays and Arrow IPC, whose records are written back as JSON, and for Parquet,
+    /// whose records keep their [`row`](Self::row) instead.
     #[serde(skip)]
     pub raw: Option<Vec<u8>>,
+    /// The record's row as read, a one-row slice of its Arrow batch, when
+    /// [`ReadOptions::keep_raw`](crate::ReadOptions) asks for it and the record comes from
+    /// Parquet: a copy of some of the rows can then be written as Parquet with the file's own
+    /// schema. `None` for every other format.
+    #[serde(skip)]
+    pub row: Option<RecordBatch>,
 }
 
 /// How much a rejection covers.

@@ -59,8 +59,9 @@ pub struct ReadOptions {
     pub max_decompression_ratio: u64,
     /// Decompressed bytes below which the ratio is not checked: small files compress well.
     pub ratio_floor_bytes: u64,
-    /// Keep each record's bytes as read ([`RawRecord::raw`](crate::RawRecord::raw)), for
-    /// writing admitted and quarantined records back out.
+    /// Keep each record's bytes as read ([`RawRecord::raw`](crate::RawRecord::raw)), and a
+    /// Parquet record's row ([`RawRecord::row`](crate::RawRecord::row)), for writing admitted
+    /// and quarantined records back out.
     pub keep_raw: bool,
     /// Which files inside folders are read.
     pub filter: PathFilter,

@@ -160,6 +160,7 @@ impl Rows {
                 locator,
                 value: row.value,
                 raw: None,
+                row: None,
             }));
         }
     }

@@ -272,6 +272,7 @@ impl<R: BufRead> JsonArray<R> {
                     locator: self.locator(start, Some(index)),
                     value,
                     raw: None,
+                    row: None,
                 }),
                 Ok(other) => {
                     let message = format!(

@@ -233,6 +233,7 @@ impl<R: BufRead> JsonLines<R> {
                     locator,
                     value,
                     raw: self.keep_raw.then(|| raw.to_vec()),
+                    row: None,
                 }));
             }
             Ok(other) => {

@@ -194,7 +194,9 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
                 compression,
                 opts,
             )),
-            InputFormat::Parquet => parquet_rows::read(stream, file.clone(), compression),
+            InputFormat::Parquet => {
+                parquet_rows::read(stream, file.clone(), compression, opts.keep_raw)
+            }
             InputFormat::Csv | InputFormat::Tsv => Box::new(csv_rows::CsvRows::new(
                 stream,
                 file.clone(),

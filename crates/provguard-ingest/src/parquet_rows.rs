@@ -52,20 +52,28 @@ pub(crate) fn read(
     stream: Peeked<Stream>,
     file: Arc<Path>,
     compression: Compression,
+    keep_rows: bool,
 ) -> Box<dyn Iterator<Item = Event> + Send> {
-    read_with(stream, file, compression, ArrowReaderOptions::new())
+    read_with(
+        stream,
+        file,
+        compression,
+        ArrowReaderOptions::new(),
+        keep_rows,
+    )
 }
 
 /// [`read`] with explicit reader options (tests read with and without the embedded Arrow
-/// schema).
+/// schema). `keep_rows` keeps each record's row as a one-row slice of its batch.
 pub(crate) fn read_with(
     stream: Peeked<Stream>,
     file: Arc<Path>,
     compression: Compression,
     options: ArrowReaderOptions,
+    keep_rows: bool,
 ) -> Box<dyn Iterator<Item = Event> + Send> {
     let mut stream = match stream.into_plain_file() {
-        Ok(handle) => return Box::new(Rows::start(handle, file, options)),
+        Ok(handle) => return Box::new(Rows::start(handle, file, options, keep_rows)),
         Err(stream) => stream,
     };
     let mut data = Vec::new();
@@ -78,7 +86,7 @@ pub(crate) fn read_with(
         let rejection = Rejection::file(Locator::file(file), message);
         return Box::new(std::iter::once(Event::Rejected(rejection)));
     }
-    Box::new(Rows::start(Bytes::from(data), file, options))
+    Box::new(Rows::start(Bytes::from(data), file, options, keep_rows))
 }
 
 /// The row group being read.
@@ -99,10 +107,12 @@ struct Rows<T> {
     group: Option<Group>,
     pending: VecDeque<Event>,
     done: bool,
+    /// Keep each record's row (for writing rows back as Parquet).
+    keep: bool,
 }
 
 impl<T: Input> Rows<T> {
-    fn start(input: T, file: Arc<Path>, options: ArrowReaderOptions) -> Self {
+    fn start(input: T, file: Arc<Path>, options: ArrowReaderOptions, keep_rows: bool) -> Self {
         let mut rows = Self {
             input,
             file,
@@ -111,6 +121,7 @@ impl<T: Input> Rows<T> {
             group: None,
             pending: VecDeque::new(),
             done: false,
+            keep: keep_rows,
         };
         match guarded(|| ArrowReaderMetadata::load(&rows.input, options)) {
             Ok(Ok(metadata)) => {
@@ -232,6 +243,7 @@ impl<T: Input> Rows<T> {
                 locator,
                 value: row.value,
                 raw: None,
+                row: self.keep.then(|| batch.slice(k, 1)),
             }));
         }
         group.read += batch.num_rows() as u64;
@@ -316,7 +328,14 @@ mod tests {
         let source =
             crate::source::open(path, NamedCompression::None, &ReadOptions::default()).unwrap();
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(skip_arrow_metadata);
-        super::read_with(source.stream, Arc::from(path), source.compression, options).collect()
+        super::read_with(
+            source.stream,
+            Arc::from(path),
+            source.compression,
+            options,
+            false,
+        )
+        .collect()
     }
 
     #[test]

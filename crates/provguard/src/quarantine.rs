@@ -3,20 +3,24 @@
 //!
 //! Each input file gets one output file in each folder, named after the input's path (its
 //! plain components, so `data/train.jsonl.gz` becomes `DIR/data/train.jsonl`, decompressed),
-//! and the records are written in the input's own format where that can be done exactly:
+//! and the records are written in the input's own format:
 //!
 //! - JSON Lines: each line byte for byte as it was read (a `\r` kept), one per line;
 //! - CSV and TSV: the header line, then each row as the `csv` crate writes it back (the same
 //!   fields; quoting may differ from the input's);
-//! - JSON arrays, Parquet and Arrow IPC: each record as one line of compact JSON, in a file
-//!   named after the input with `.jsonl` added (`train.parquet.jsonl`). Writing Parquet rows
-//!   back would need the file's Arrow schema and a writer per file for little gain: the JSON
-//!   is what provguard read, value for value.
+//! - JSON arrays: a JSON array, one element per line: each record as compact JSON, each
+//!   rejected element that is valid JSON (a number, a list) as the bytes read;
+//! - Parquet: the rows as read (one-row slices of the reader's Arrow batches), written by
+//!   `ArrowWriter` with the input's Arrow schema, zstd-compressed;
+//! - Arrow IPC: each record as one line of compact JSON, in a file named after the input with
+//!   `.jsonl` added (`train.arrow.jsonl`).
 //!
 //! Beside each quarantine file, `<file>.reasons.jsonl` holds one line per rejection, in
 //! order: the locator, the field, the message, the hint, the scope, and `quarantined_line`,
-//! the 1-based line of the quarantine file that holds the record (`null` when the reader
-//! could not keep its bytes, as for the lost rest of a truncated file). A file rejected as a
+//! the 1-based line of the quarantine file that holds the record (for JSON arrays and
+//! Parquet the 1-based element or row; `null` when the reader could not keep its bytes, as
+//! for the lost rest of a truncated file or a JSON array element that is not valid JSON). A
+//! file rejected as a
 //! whole before any record of it was read (a JSON array saved as `.jsonl`, a damaged Parquet
 //! footer) is copied into the quarantine folder as it is, under its own name.
 //!
@@ -28,6 +32,10 @@ use std::collections::HashSet;
 use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 
+use arrow::array::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
 use provguard_ingest::{Event, InputFormat, STDIN_PATH, Scope};
 use serde_json::Value;
 
@@ -70,51 +78,120 @@ fn failed(path: &Path) -> impl FnOnce(std::io::Error) -> QuarantineError + '_ {
     }
 }
 
+/// How an output file holds its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One record per line.
+    Lines,
+    /// The elements of one JSON array, one per line.
+    JsonArray,
+    /// Parquet rows.
+    Parquet,
+}
+
+impl Layout {
+    fn of(format: InputFormat) -> Self {
+        match format {
+            InputFormat::JsonArray => Layout::JsonArray,
+            InputFormat::Parquet => Layout::Parquet,
+            _ => Layout::Lines,
+        }
+    }
+}
+
 /// One output file, created on the first write.
 struct Output {
     path: PathBuf,
+    layout: Layout,
     out: Option<BufWriter<fs_err::File>>,
-    /// Lines of records written.
+    /// The Parquet writer, created with the schema of the first row.
+    parquet: Option<ArrowWriter<BufWriter<fs_err::File>>>,
+    /// Lines (elements, rows) of records written.
     lines: u64,
 }
 
 impl Output {
-    fn new(path: PathBuf) -> Self {
+    fn new(path: PathBuf, layout: Layout) -> Self {
         Self {
             path,
+            layout,
             out: None,
+            parquet: None,
             lines: 0,
         }
     }
 
+    fn create(&self) -> Result<fs_err::File, QuarantineError> {
+        if let Some(parent) = self.path.parent() {
+            fs_err::create_dir_all(parent).map_err(failed(parent))?;
+        }
+        fs_err::File::create(&self.path).map_err(failed(&self.path))
+    }
+
     fn writer(&mut self) -> Result<&mut BufWriter<fs_err::File>, QuarantineError> {
         if self.out.is_none() {
-            if let Some(parent) = self.path.parent() {
-                fs_err::create_dir_all(parent).map_err(failed(parent))?;
-            }
-            let file = fs_err::File::create(&self.path).map_err(failed(&self.path))?;
+            let file = self.create()?;
             self.out = Some(BufWriter::new(file));
         }
         Ok(self.out.as_mut().expect("created above"))
     }
 
-    /// Writes one line (a `\n` is added), with `preamble` first in a new file.
+    /// Writes one line (a `\n` is added), with `preamble` first in a new file; in a JSON array
+    /// file, one element.
     fn line(&mut self, bytes: &[u8], preamble: Option<&[u8]>) -> Result<u64, QuarantineError> {
         let fresh = self.out.is_none();
+        let array = self.layout == Layout::JsonArray;
         let path = self.path.clone();
         let out = self.writer()?;
         if fresh && let Some(preamble) = preamble {
             out.write_all(preamble).map_err(failed(&path))?;
             out.write_all(b"\n").map_err(failed(&path))?;
         }
-        out.write_all(bytes).map_err(failed(&path))?;
-        out.write_all(b"\n").map_err(failed(&path))?;
+
+        // A JSON array opens before its first element; the others follow a comma.
+        if array {
+            out.write_all(if fresh { b"[\n" } else { b",\n" })
+                .map_err(failed(&path))?;
+            out.write_all(bytes).map_err(failed(&path))?;
+        } else {
+            out.write_all(bytes).map_err(failed(&path))?;
+            out.write_all(b"\n").map_err(failed(&path))?;
+        }
+        self.lines += 1;
+        Ok(self.lines)
+    }
+
+    /// Writes one Parquet row (a one-row batch), creating the file with its schema.
+    fn row(&mut self, row: &RecordBatch) -> Result<u64, QuarantineError> {
+        let parquet_failed = |path: &Path, err| failed(path)(std::io::Error::other(err));
+        if self.parquet.is_none() {
+            let file = BufWriter::new(self.create()?);
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .build();
+            let writer = ArrowWriter::try_new(file, row.schema(), Some(props))
+                .map_err(|err| parquet_failed(&self.path, err))?;
+            self.parquet = Some(writer);
+        }
+        let writer = self.parquet.as_mut().expect("created above");
+        writer
+            .write(row)
+            .map_err(|err| parquet_failed(&self.path, err))?;
         self.lines += 1;
         Ok(self.lines)
     }
 
     fn finish(&mut self) -> Result<(), QuarantineError> {
         if let Some(mut out) = self.out.take() {
+            if self.layout == Layout::JsonArray {
+                out.write_all(b"\n]\n").map_err(failed(&self.path))?;
+            }
+            out.flush().map_err(failed(&self.path))?;
+        }
+        if let Some(writer) = self.parquet.take() {
+            let mut out = writer
+                .into_inner()
+                .map_err(|err| failed(&self.path)(std::io::Error::other(err)))?;
             out.flush().map_err(failed(&self.path))?;
         }
         Ok(())
@@ -174,6 +251,7 @@ impl<'o> Sink<'o> {
             }
         }
         let reasons = PathBuf::from(format!("{}.reasons.jsonl", name.display()));
+        let layout = Layout::of(format);
         self.current = Some(Current {
             input: input.to_path_buf(),
             format,
@@ -182,17 +260,17 @@ impl<'o> Sink<'o> {
                 .outputs
                 .admit
                 .as_ref()
-                .map(|d| Output::new(d.join(&name))),
+                .map(|d| Output::new(d.join(&name), layout)),
             quarantine: self
                 .outputs
                 .quarantine
                 .as_ref()
-                .map(|d| Output::new(d.join(&name))),
+                .map(|d| Output::new(d.join(&name), layout)),
             reasons: self
                 .outputs
                 .quarantine
                 .as_ref()
-                .map(|d| Output::new(d.join(&reasons))),
+                .map(|d| Output::new(d.join(&reasons), Layout::Lines)),
         });
         Ok(())
     }
@@ -212,17 +290,17 @@ impl<'o> Sink<'o> {
             (Event::Record(record), None) => {
                 current.seen += 1;
                 if let Some(admit) = current.admit.as_mut() {
-                    let bytes = bytes_of(current.format, record.raw.as_deref(), &record.value);
-                    admit.line(&bytes, preamble)?;
+                    write_record(admit, current.format, record, preamble)?;
                 }
             }
             (Event::Record(record), Some(problem)) => {
                 current.seen += 1;
                 if let Some(quarantine) = current.quarantine.as_mut() {
-                    let bytes = bytes_of(current.format, record.raw.as_deref(), &record.value);
-                    let line = quarantine.line(&bytes, preamble)?;
-                    self.quarantined += 1;
-                    reason(current.reasons.as_mut(), problem, Some(line))?;
+                    let line = write_record(quarantine, current.format, record, preamble)?;
+                    if line.is_some() {
+                        self.quarantined += 1;
+                    }
+                    reason(current.reasons.as_mut(), problem, line)?;
                 }
             }
             (Event::Rejected(rejection), _) => {
@@ -239,7 +317,8 @@ impl<'o> Sink<'o> {
                         if matches!(
                             current.format,
                             InputFormat::JsonLines | InputFormat::Csv | InputFormat::Tsv
-                        ) =>
+                        ) || (current.format == InputFormat::JsonArray
+                            && serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok()) =>
                     {
                         let line = quarantine.line(raw, preamble)?;
                         self.quarantined += 1;
@@ -280,6 +359,24 @@ impl<'o> Sink<'o> {
         self.close()?;
         Ok(self.quarantined)
     }
+}
+
+/// Writes a record that was read: its row in Parquet (when the reader kept it), else a line
+/// or array element. Returns where it was written.
+fn write_record(
+    output: &mut Output,
+    format: InputFormat,
+    record: &provguard_ingest::RawRecord,
+    preamble: Option<&[u8]>,
+) -> Result<Option<u64>, QuarantineError> {
+    if output.layout == Layout::Parquet {
+        return match &record.row {
+            Some(row) => output.row(row).map(Some),
+            None => Ok(None),
+        };
+    }
+    let bytes = bytes_of(format, record.raw.as_deref(), &record.value);
+    output.line(&bytes, preamble).map(Some)
 }
 
 /// The bytes to write for a record: its raw bytes in a format that keeps them, else compact
@@ -350,12 +447,14 @@ fn mirrored(input: &Path) -> PathBuf {
 }
 
 /// The output name of an input: mirrored, without a compression suffix, with `.jsonl` added
-/// when records are written as JSON rather than in the input's format.
+/// when records are written as JSON Lines rather than in the input's format (Arrow IPC).
 fn output_name(input: &Path, format: InputFormat) -> PathBuf {
     if input == Path::new(STDIN_PATH) {
         return PathBuf::from(match format {
             InputFormat::Csv => "stdin.csv",
             InputFormat::Tsv => "stdin.tsv",
+            InputFormat::JsonArray => "stdin.json",
+            InputFormat::Parquet => "stdin.parquet",
             _ => "stdin.jsonl",
         });
     }
@@ -369,10 +468,7 @@ fn output_name(input: &Path, format: InputFormat) -> PathBuf {
             break;
         }
     }
-    if !matches!(
-        format,
-        InputFormat::JsonLines | InputFormat::Csv | InputFormat::Tsv
-    ) {
+    if format == InputFormat::ArrowIpc {
         name.push_str(".jsonl");
     }
     PathBuf::from(name)
@@ -390,13 +486,10 @@ mod tests {
                 InputFormat::JsonLines,
                 "data/train.jsonl",
             ),
-            (
-                "/abs/x/t.parquet",
-                InputFormat::Parquet,
-                "abs/x/t.parquet.jsonl",
-            ),
+            ("/abs/x/t.parquet", InputFormat::Parquet, "abs/x/t.parquet"),
+            ("t.arrow", InputFormat::ArrowIpc, "t.arrow.jsonl"),
             ("../up/a.csv.XZ", InputFormat::Csv, "up/a.csv"),
-            ("./a.json", InputFormat::JsonArray, "a.json.jsonl"),
+            ("./a.json.gz", InputFormat::JsonArray, "a.json"),
             ("-", InputFormat::JsonLines, "stdin.jsonl"),
         ];
         for (input, format, want) in cases {

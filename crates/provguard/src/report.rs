@@ -4,11 +4,12 @@
 //! A quantity that is undefined is `null`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use provguard_dynamics::ModelAnalysis;
 use provguard_gate::{Level, Reason};
 use provguard_ingest::schema::SchemaError;
-use provguard_ingest::{Locator, Scope};
+use provguard_ingest::{Discovery, Locator, Scope};
 use serde::Serialize;
 
 /// Version of the report's layout.
@@ -118,6 +119,43 @@ pub struct Inputs {
     pub files: Vec<String>,
     /// Files found in folders that are not data files, passed over.
     pub ignored: Vec<String>,
+    /// The dataset split each file read belongs to, as a dataset hub lays folders out
+    /// (`train`, `test`, `validation`, ...; [`provguard_ingest::split_of`]), `null` when its
+    /// place names none.
+    pub splits: BTreeMap<String, Option<String>>,
+}
+
+impl Inputs {
+    /// The inputs of a scan of `given` (the paths on the command line) that found `discovery`.
+    ///
+    /// A file's split is named by its path below the folder that holds the path given, so
+    /// that folders above what the user named (`/home/train/...`) never name a split; a file
+    /// given by name is judged by the path as given.
+    #[must_use]
+    pub fn new(given: &[PathBuf], discovery: &Discovery) -> Self {
+        let shown = |files: &[PathBuf]| files.iter().map(|f| f.display().to_string()).collect();
+        let splits = discovery
+            .files
+            .iter()
+            .map(|file| {
+                let root = given
+                    .iter()
+                    .filter(|root| file.starts_with(root) && *root != file)
+                    .max_by_key(|root| root.components().count());
+                let below = root
+                    .and_then(|root| root.parent())
+                    .and_then(|parent| file.strip_prefix(parent).ok())
+                    .unwrap_or(file);
+                let split = provguard_ingest::split_of(below).map(str::to_owned);
+                (file.display().to_string(), split)
+            })
+            .collect();
+        Self {
+            files: shown(&discovery.files),
+            ignored: shown(&discovery.ignored),
+            splits,
+        }
+    }
 }
 
 /// Records and share of one origin.
@@ -311,5 +349,52 @@ impl WhatIfReport {
             ],
             change,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_name_the_split_of_each_file_below_the_folder_given() {
+        let given = [
+            PathBuf::from("/home/train/hub/data"),
+            PathBuf::from("shards"),
+            PathBuf::from("x/test.jsonl"),
+            PathBuf::from("y/validation/part.jsonl"),
+        ];
+        let discovery = Discovery {
+            files: [
+                "/home/train/hub/data/train-00000-of-00002.parquet",
+                "/home/train/hub/data/test/0.jsonl",
+                "/home/train/hub/data/shard-1.jsonl",
+                "shards/a.jsonl",
+                "x/test.jsonl",
+                "y/validation/part.jsonl",
+            ]
+            .map(PathBuf::from)
+            .to_vec(),
+            ignored: vec![PathBuf::from("shards/README.md")],
+        };
+        let inputs = Inputs::new(&given, &discovery);
+        let splits: Vec<Option<&str>> = discovery
+            .files
+            .iter()
+            .map(|f| inputs.splits[&f.display().to_string()].as_deref())
+            .collect();
+        assert_eq!(
+            splits,
+            [
+                Some("train"),
+                Some("test"),
+                None,
+                None,
+                Some("test"),
+                Some("validation")
+            ]
+        );
+        assert_eq!(inputs.files.len(), 6);
+        assert_eq!(inputs.ignored, ["shards/README.md"]);
     }
 }

@@ -179,18 +179,7 @@ impl Scan {
             normalisation: NORMALISATION.to_owned(),
             records: tally.composition.records,
             accounting: tally.accounting,
-            inputs: Inputs {
-                files: discovery
-                    .files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect(),
-                ignored: discovery
-                    .ignored
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect(),
-            },
+            inputs: Inputs::new(paths, &discovery),
             composition,
             measured,
             content_id,
