@@ -49,10 +49,10 @@
 //! Texts of fewer than 20 tokens (under 17 shingles) are looked up too, but one edit sways
 //! them: the benchmark reports them apart, and the targets hold from 20 tokens on.
 //!
-//! TODO(#5): a lookup probes every source's filters, so its cost grows with the number of
+//! TODO(#7): a lookup probes every source's filters, so its cost grows with the number of
 //! sources (about 0.3 ms per answer-length text with four sources, most of it tokenising);
 //! many sources want one filter keyed by source and shingle, or a shingle-to-sources map.
-//! TODO(#5): a filter cannot grow; a source registered again gets one more filter (the index
+//! TODO(#6): a filter cannot grow; a source registered again gets one more filter (the index
 //! takes several per source), and the ledger should rebuild them when they are many.
 
 use std::collections::{BTreeMap, HashSet};

@@ -49,7 +49,7 @@ pub struct RegisterSummary {
 /// `fields` are field paths; empty means each record's response side. `filter` sizes the
 /// Bloom filter of the registration's shingles.
 ///
-/// TODO(#5): the texts are held until the commit (the ledger shingles only those that are
+/// TODO(#7): the texts are held until the commit (the ledger shingles only those that are
 /// new, which it knows under its lock); a registration larger than memory needs them
 /// shingled as they are read.
 pub fn register(
