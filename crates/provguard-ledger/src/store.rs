@@ -59,8 +59,8 @@ pub struct Registration {
 pub struct RecordedScan {
     /// The model the scanned data trains.
     pub home: String,
-    /// blake3 over the sorted fingerprints of the admitted records: the same content gives
-    /// the same id whatever its order or file layout.
+    /// An order-independent digest of the admitted records' fingerprints: the same content
+    /// gives the same id whatever its order or file layout.
     pub content: String,
     /// Admitted records.
     pub records: u64,

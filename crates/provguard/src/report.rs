@@ -79,8 +79,8 @@ pub struct Report {
     pub composition: CompositionReport,
     /// The shares the dynamics use, before unknown records are folded.
     pub measured: crate::Measured,
-    /// blake3 over the sorted fingerprints of the admitted records: the same content gives
-    /// the same id whatever its order or file layout.
+    /// An order-independent digest of the admitted records' fingerprints: the same content
+    /// gives the same id whatever its order or file layout.
     pub content_id: String,
     /// The ecosystem model fed by the composition.
     pub dynamics: DynamicsReport,

@@ -217,6 +217,36 @@ fn backfires(influence: &[Influence], home: &str) -> Vec<String> {
         .collect()
 }
 
+/// An order-independent digest of a multiset of record fingerprints, built in constant
+/// memory: the fingerprints are added as four 64-bit limbs modulo 2^64 each, with the count.
+/// The same records in any order or file layout give the same id.
+#[derive(Debug, Default)]
+struct ContentSum {
+    count: u64,
+    limbs: [u64; 4],
+}
+
+impl ContentSum {
+    fn add(&mut self, fingerprint: &Fingerprint) {
+        self.count += 1;
+        for (limb, chunk) in self.limbs.iter_mut().zip(fingerprint.0.chunks_exact(8)) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(chunk);
+            *limb = limb.wrapping_add(u64::from_le_bytes(bytes));
+        }
+    }
+
+    /// blake3 over the count and the sums.
+    fn id(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.count.to_le_bytes());
+        for limb in self.limbs {
+            hasher.update(&limb.to_le_bytes());
+        }
+        hasher.finalize().to_hex().to_string()
+    }
+}
+
 /// Running counts of a scan.
 struct Tally<'l> {
     ledger: &'l Ledger,
@@ -228,8 +258,9 @@ struct Tally<'l> {
     declared: DeclaredReport,
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
-    /// Fingerprints of the admitted records, for the content id.
-    records: Vec<Fingerprint>,
+    /// The admitted records' fingerprints added up, for the content id (see
+    /// [`ContentSum`]): kept in constant memory, whatever the batch size.
+    content: ContentSum,
     by_match: MatchCounts,
     /// Sum of the confidences of the records matched near or spliced.
     near_confidence: f64,
@@ -249,21 +280,15 @@ impl<'l> Tally<'l> {
             declared: DeclaredReport::default(),
             problems: Vec::new(),
             warnings: Vec::new(),
-            records: Vec::new(),
+            content: ContentSum::default(),
             by_match: MatchCounts::default(),
             near_confidence: 0.0,
             writer: None,
         }
     }
 
-    /// blake3 over the sorted record fingerprints.
-    fn content_id(&mut self) -> String {
-        self.records.sort_unstable();
-        let mut hasher = blake3::Hasher::new();
-        for f in &self.records {
-            hasher.update(&f.0);
-        }
-        hasher.finalize().to_hex().to_string()
+    fn content_id(&self) -> String {
+        self.content.id()
     }
 
     /// Counts one event; returns the problem when the schema rejects a record that was read.
@@ -300,7 +325,7 @@ impl<'l> Tally<'l> {
                     writer.write(&record.locator, &matched, &responses, self.ledger.sources())?;
                 }
                 let attribution = matched.attribution;
-                self.records.push(Fingerprint::of_parts(
+                self.content.add(&Fingerprint::of_parts(
                     sample
                         .turns
                         .iter()
