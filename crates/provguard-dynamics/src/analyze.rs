@@ -3,8 +3,9 @@
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
-use crate::linalg::{resolvent, spectral_radius};
+use crate::linalg::{Shifted, spectral_radius};
 use crate::lineage::{Lineage, affected_by, finite};
+use crate::spectrum::round_map_radius;
 use crate::system::System;
 use crate::{DynamicsError, Ecosystem};
 
@@ -158,19 +159,17 @@ pub fn analyze(eco: &Ecosystem, opts: &AnalyzeOptions) -> Result<Analysis, Dynam
             .collect::<Result<_, _>>()?
     };
 
-    // Stability of the round map and of the lineage.
+    // Stability of the round map and of the lineage: one eigenvalue computation each (the
+    // round map's reduced to its components, see `spectrum`), none anywhere else.
     let (m, b) = sys.round_map();
     let w = sys.mixing();
-    let r_m = spectral_radius(&m, "M")?;
+    let r_m = round_map_radius(&sys, &m)?;
     let r_w = spectral_radius(&w, "W")?;
     let lineage = Lineage::compute(&sys);
 
-    // Theta* = S b, S = (I - M)^{-1}, only when r(M) < 1.
-    let s = if r_m < 1.0 { resolvent(&m) } else { None };
-    let theta = s
-        .as_ref()
-        .map(|s| s * &b)
-        .filter(|t| t.iter().all(|x| x.is_finite()));
+    // Theta* = S b, S = (I - M)^{-1}, only when r(M) < 1; S stays factored as LU.
+    let s = (r_m < 1.0).then(|| Shifted::factor(&m));
+    let theta = s.as_ref().and_then(|s| s.apply(&b));
     let s = s.filter(|_| theta.is_some());
     let block = |t: &DVector<f64>, k: usize| t.rows(k * d, d).into_owned();
 
@@ -233,23 +232,41 @@ pub fn analyze(eco: &Ecosystem, opts: &AnalyzeOptions) -> Result<Analysis, Dynam
 fn influences(
     sys: &System,
     w: &DMatrix<f64>,
-    solved: Option<(&DMatrix<f64>, &DVector<f64>)>,
+    solved: Option<(&Shifted, &DVector<f64>)>,
 ) -> Vec<Influence> {
     let d = sys.dim;
     let mut out = Vec::new();
+
+    // The direct push w_kj a*_kj of every input, and the change of the stable point per unit
+    // of c_kj, S[:, k] (w_kj a*_kj): all of them in one solve with the LU factors of I - M, one
+    // right-hand side per input (the push placed in block k), instead of forming S.
+    let inputs = sys.sources.iter().map(Vec::len).sum();
+    let pushes: Option<(Vec<DVector<f64>>, DMatrix<f64>)> = solved.map(|(s, theta)| {
+        let mut pushes = Vec::with_capacity(inputs);
+        let mut rhs = DMatrix::zeros(theta.len(), inputs);
+        for (k, sources) in sys.sources.iter().enumerate() {
+            for src in sources {
+                let theta_j = theta.rows(src.from * d, d).into_owned();
+                let push = sys.shift_at(k, src, &theta_j) * src.w;
+                rhs.view_mut((k * d, pushes.len()), (d, 1)).copy_from(&push);
+                pushes.push(push);
+            }
+        }
+        (pushes, s.apply_columns(&rhs))
+    });
+    let mut input = 0;
 
     for (k, sources) in sys.sources.iter().enumerate() {
         let affected = affected_by(w, k);
         let order = std::iter::once(k).chain((0..sys.len()).filter(|&m| m != k && affected[m]));
 
         for src in sources {
-            // The change of the stable point per unit of c_kj, and the direct push.
-            let derivative = solved.map(|(s, theta)| {
-                let theta_j = theta.rows(src.from * d, d).into_owned();
-                let push = sys.shift_at(k, src, &theta_j) * src.w;
-                let change = s.columns(k * d, d) * &push;
-                (theta, push, change)
-            });
+            let derivative = solved
+                .zip(pushes.as_ref())
+                .map(|((_, theta), (pushes, changes))| {
+                    (theta, &pushes[input], changes.column(input).into_owned())
+                });
+            input += 1;
 
             for m in order.clone() {
                 let values = derivative.as_ref().map(|(theta, push, change)| {

@@ -32,8 +32,11 @@ mod error;
 pub mod file;
 mod linalg;
 mod lineage;
+mod spectrum;
 pub mod sweep;
 mod system;
+#[doc(hidden)]
+pub mod timing;
 
 pub use analyze::{
     Analysis, AnalyzeOptions, Effect, INFLUENCE_TOLERANCE, Influence, ModelAnalysis, OriginShare,

@@ -160,20 +160,53 @@ impl System {
         for (k, sources) in self.sources.iter().enumerate() {
             let mut b_k = &self.mu * self.h[k];
             for src in sources {
-                let (factor, offset) = match &src.shift {
-                    Shift::TowardOptimum => {
-                        let s = self.s[k];
-                        (1.0 - src.c * s, &self.g[k] * (s / self.eta[k]))
-                    }
-                    Shift::Constant(a) => (1.0, a.clone()),
+                let offset = match &src.shift {
+                    Shift::TowardOptimum => &self.g[k] * (self.s[k] / self.eta[k]),
+                    Shift::Constant(a) => a.clone(),
                 };
                 let mut block = m.view_mut((k * d, src.from * d), (d, d));
-                block += &src.t * (src.w * factor);
+                block += &src.t * self.coefficient(k, src);
                 b_k += offset * (src.w * src.c);
             }
             b.rows_mut(k * d, d).copy_from(&b_k);
         }
         (m, b)
+    }
+
+    /// The scalar in front of `T_kj` in `M_kj`: `w_kj (1 - c_kj s_k)` or `w_kj`.
+    fn coefficient(&self, k: usize, src: &Source) -> f64 {
+        match &src.shift {
+            Shift::TowardOptimum => src.w * (1.0 - src.c * self.s[k]),
+            Shift::Constant(_) => src.w,
+        }
+    }
+
+    // M_CC = A (x) T  with  A_ab = sum over inputs of model set[a] from set[b] of the
+    // coefficient in front of T_kj, when all those inputs share one transfer T.
+    /// The factors `(A, T)` of the round map restricted to the models `set` when every input
+    /// among them with a nonzero coefficient goes through the same transfer matrix `T`; `None`
+    /// otherwise, or when no such input exists.
+    pub fn shared_transfer(&self, set: &[usize]) -> Option<(DMatrix<f64>, &DMatrix<f64>)> {
+        let mut a = DMatrix::zeros(set.len(), set.len());
+        let mut shared: Option<&DMatrix<f64>> = None;
+        for (row, &k) in set.iter().enumerate() {
+            for src in &self.sources[k] {
+                let Some(col) = set.iter().position(|&j| j == src.from) else {
+                    continue;
+                };
+                let coefficient = self.coefficient(k, src);
+                if coefficient == 0.0 {
+                    continue;
+                }
+                match shared {
+                    Some(t) if *t != src.t => return None,
+                    Some(_) => {}
+                    None => shared = Some(&src.t),
+                }
+                a[(row, col)] += coefficient;
+            }
+        }
+        shared.map(|t| (a, t))
     }
 
     // a_kj(theta_j) = s_k * (g_k / eta_k - T_kj * theta_j)   (default shift, eta_k > 0)
