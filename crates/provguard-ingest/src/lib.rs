@@ -175,6 +175,17 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
         first.push(Event::warning(Locator::file(file.clone()), note.clone()));
     }
     let preamble = Arc::new(OnceLock::new());
+    // Known only once the stream was read to its end: bytes ignored after the last part.
+    let trailing = {
+        let trailing = source.trailing.clone();
+        let file = file.clone();
+        std::iter::once_with(move || {
+            trailing
+                .get()
+                .map(|message| Event::warning(Locator::file(file), message.clone()))
+        })
+        .flatten()
+    };
     let binary = matches!(format, InputFormat::Parquet | InputFormat::ArrowIpc);
     let events: Box<dyn Iterator<Item = Event> + Send> = if sniff.empty && !binary {
         let warning = Event::warning(Locator::file(file.clone()), "the file is empty");
@@ -213,6 +224,6 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
         format,
         compression,
         preamble,
-        events: Box::new(first.into_iter().chain(events)),
+        events: Box::new(first.into_iter().chain(events).chain(trailing)),
     })
 }
