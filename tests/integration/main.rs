@@ -5,6 +5,7 @@ mod cases;
 mod cli;
 mod dynamics_cli;
 mod ingest_cli;
+mod ledger_cli;
 mod near_cli;
 mod real_mixture;
 mod support;

@@ -48,6 +48,12 @@ pub enum Command {
     /// every curation share on every model it reaches. `--sweep` varies one number of the file
     /// over a range and prints each quantity along it.
     Simulate(SimulateArgs),
+    /// Inspect the provenance ledger: verify its chain of segments, or show what it holds.
+    #[command(subcommand)]
+    Ledger(crate::ledger_cmd::LedgerCommand),
+    /// Run one read-only SQL query (DataFusion) over the ledger's tables `fingerprints`,
+    /// `sources` and `scans`, and print the result as a table or as JSON.
+    Query(crate::query_cmd::QueryArgs),
 }
 
 /// Flags of `provguard simulate`.

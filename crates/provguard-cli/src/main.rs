@@ -4,7 +4,9 @@
 
 mod cli;
 mod config;
+mod ledger_cmd;
 mod output;
+mod query_cmd;
 mod register;
 mod scan;
 mod simulate;
@@ -43,6 +45,8 @@ fn main() -> ExitCode {
         Command::Register(args) => register::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Ledger(command) => ledger_cmd::run(command),
+        Command::Query(args) => query_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

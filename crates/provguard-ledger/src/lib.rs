@@ -1,36 +1,56 @@
-//! The provenance ledger: which texts each registered source produced.
+//! The provenance ledger: which texts each registered source produced, and which scans
+//! admitted what.
 //!
 //! A ledger is a folder:
 //!
 //! ```text
 //! .provguard/
-//!   manifest.json          sources, fields, registrations, segments and filters with hashes
-//!   segments/000001.seg    one segment per registration that added entries
-//!   filters/000001.bloom   a Bloom filter of the shingles of that registration's new texts
-//!   lock                   taken by writers
+//!   manifest.json                         sources, registrations, filter settings, and the
+//!                                         chain of every file below with its blake3 hash
+//!   segments/fingerprints-000001.parquet  the entries one registration added
+//!   segments/scans-000001.parquet         one recorded scan: composition and verdict
+//!   filters/000001.bloom                  a Bloom filter of that registration's shingles
+//!   lock                                  taken by writers
 //! ```
 //!
-//! A segment holds fixed-size entries, one per (fingerprint, source, field): the 32-byte
-//! fingerprint, then the source index and the field index as little-endian `u32`. It starts
-//! with the 8-byte magic `PGSEG001`. The manifest names the normalisation the fingerprints
-//! were made under; a ledger made under another normalisation is refused, never compared.
+//! A fingerprint segment has one row per (fingerprint, source, field): `fingerprint`
+//! (32 bytes), `source`, `origin`, `curated`, `field` and `registration`
+//! ([`segment::fingerprint_schema`]). A scan segment has one row per recorded scan
+//! ([`segment::scan_schema`]). The manifest names its layout (`format`) and the
+//! normalisation the fingerprints were made under; a ledger of another layout or
+//! normalisation is refused, never compared.
+//!
+//! The manifest's `chain` lists every file with its size, blake3 hash and the hash of the
+//! link before it ([`manifest::ChainEntry`]), so [`verify`] finds a file that was modified,
+//! removed, swapped with another or added, and a link that was edited out of order.
 //!
 //! A filter is `provguard_lineage::SourceFilter`'s bytes; the manifest lists it with its
-//! source, its blake3 hash and its `FilterSettings` (shingle scheme and length, sizing). All
-//! filters of a ledger use one shingle length; the open ledger loads them into a
-//! `NearIndex` ([`Ledger::near_index`]).
+//! source and its `FilterSettings` (shingle scheme and length, sizing). All filters of a
+//! ledger use one shingle length; the open ledger loads them into a `NearIndex`
+//! ([`Ledger::near_index`]).
 //!
-//! Commits are atomic: a new segment and filter are written under temporary names, flushed and
-//! renamed, then the manifest is replaced the same way, and the folder is flushed. A reader
-//! sees the ledger before or after a registration, never half of one; a segment or filter
-//! that the manifest does not list is ignored.
+//! Commits are atomic (see the `files` module): new files are written aside and flushed, the
+//! manifest is replaced by rename (the commit point), then the new files are renamed and the
+//! folders flushed. Writers take the `lock` file's exclusive lock and reload what others
+//! committed; readers take no lock and see the ledger before or after a commit.
+//!
+//! The open ledger keeps a sorted index of 128-bit fingerprint keys in memory
+//! ([`index::FingerprintIndex`]): about 20.5 bytes per fingerprint, 20 MB per million.
 #![deny(missing_docs)]
 
+mod files;
+pub mod index;
+pub mod manifest;
+pub mod segment;
+mod stats;
 mod store;
+mod verify;
 
+pub use stats::{OriginSummary, SourceSummary, Stats, TableFiles};
 pub use store::{
     FilterEntry, FilterOptions, Ledger, RecordedScan, Registration, SourceEntry, TextEntry,
 };
+pub use verify::{Problem, ProblemKind, Verification, verify};
 
 use std::path::PathBuf;
 

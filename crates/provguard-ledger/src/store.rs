@@ -1,7 +1,6 @@
-//! Reading and committing the ledger folder.
+//! Opening the ledger and committing registrations and scans to it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,19 +8,20 @@ use fs_err as fs;
 use provguard_lineage::near::DEFAULT_FALSE_POSITIVE_RATE;
 use provguard_lineage::shingle::DEFAULT_SHINGLE_LEN;
 use provguard_lineage::{
-    Evidence, FilterSettings, Fingerprint, NORMALISATION, NearConfig, NearIndex, Origin,
-    SHINGLE_SCHEME, Shingler, SourceFilter, SourceId, SourceKind,
+    Evidence, FilterSettings, Fingerprint, NearConfig, NearIndex, Origin, SHINGLE_SCHEME, Shingler,
+    SourceFilter, SourceId, SourceKind,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::LedgerError;
+use crate::files::{self, TMP};
+use crate::index::{FingerprintIndex, key};
+use crate::manifest::{ChainEntry, FileKind, MANIFEST, Manifest};
+use crate::segment;
 
-const FORMAT: &str = "provguard-ledger/1";
-const MANIFEST: &str = "manifest.json";
-const SEGMENTS: &str = "segments";
-const FILTERS: &str = "filters";
-const MAGIC: &[u8; 8] = b"PGSEG001";
-const ENTRY_BYTES: usize = 32 + 4 + 4;
+pub(crate) const SEGMENTS: &str = "segments";
+pub(crate) const FILTERS: &str = "filters";
+const LOCK: &str = "lock";
 
 /// A registered source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +72,9 @@ pub struct RecordedScan {
     pub models: BTreeMap<String, f64>,
     /// Curated share `c` of each synthetic source, by name.
     pub curated: BTreeMap<String, f64>,
+    /// The scan's verdict (`pass` or `flag`; blocked scans are not recorded).
+    #[serde(default)]
+    pub verdict: Option<String>,
     /// Seconds since the Unix epoch.
     pub at: u64,
 }
@@ -120,149 +123,138 @@ pub struct FilterEntry {
     pub settings: FilterSettings,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SegmentEntry {
-    file: String,
-    entries: u64,
-    blake3: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Manifest {
-    format: String,
-    normalisation: String,
-    sources: Vec<SourceEntry>,
-    fields: Vec<String>,
-    registrations: Vec<Registration>,
-    segments: Vec<SegmentEntry>,
-    #[serde(default)]
-    filters: Vec<FilterEntry>,
-    #[serde(default)]
-    scans: Vec<RecordedScan>,
-}
-
-impl Manifest {
-    fn empty() -> Self {
-        Self {
-            format: FORMAT.to_owned(),
-            normalisation: NORMALISATION.to_owned(),
-            sources: Vec::new(),
-            fields: Vec::new(),
-            registrations: Vec::new(),
-            segments: Vec::new(),
-            filters: Vec::new(),
-            scans: Vec::new(),
-        }
-    }
-}
-
-/// What the ledger knows about one fingerprint.
-#[derive(Debug, Default, Clone)]
-struct Known {
-    /// Sorted, without repeats.
-    sources: Vec<SourceId>,
-    /// (source, field) pairs, sorted.
-    entries: Vec<(SourceId, u32)>,
-}
-
-/// An open ledger, loaded into memory for lookups.
+/// An open ledger: its manifest, and an index of its fingerprints for lookups.
 #[derive(Debug)]
 pub struct Ledger {
     dir: PathBuf,
     manifest: Manifest,
-    known: HashMap<Fingerprint, Known>,
+    index: FingerprintIndex,
+    /// Field names by id, as met while loading; ids live only in memory.
+    fields: Vec<String>,
+    field_ids: HashMap<String, u32>,
     entries: u64,
     near: NearIndex,
+    scans: Vec<RecordedScan>,
 }
 
 impl Ledger {
     /// Opens the ledger in `dir`; an error if there is none.
+    ///
+    /// Every listed file is checked against its size and blake3 hash while it is loaded.
     pub fn open(dir: &Path) -> Result<Self, LedgerError> {
-        if !dir.join(MANIFEST).is_file() {
-            return Err(LedgerError::Missing(dir.to_owned()));
-        }
-        Self::load(dir)
+        let manifest = Manifest::read(dir)?;
+        let mut ledger = Self::empty(dir, Manifest::empty());
+        ledger.near = NearIndex::new(first_shingler(dir, &manifest)?, NearConfig::default());
+        ledger.manifest = manifest;
+        ledger.apply(0)?;
+        Ok(ledger)
     }
 
     /// Opens the ledger in `dir`, or an empty one that the first commit will create.
     pub fn open_or_new(dir: &Path) -> Result<Self, LedgerError> {
         if dir.join(MANIFEST).is_file() {
-            Self::load(dir)
+            Self::open(dir)
         } else {
-            Ok(Self {
-                dir: dir.to_owned(),
-                manifest: Manifest::empty(),
-                known: HashMap::new(),
-                entries: 0,
-                near: NearIndex::new(Shingler::default(), NearConfig::default()),
-            })
+            Ok(Self::empty(dir, Manifest::empty()))
         }
     }
 
-    fn load(dir: &Path) -> Result<Self, LedgerError> {
-        let path = dir.join(MANIFEST);
-        let text = fs::read_to_string(&path)?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|source| LedgerError::Manifest {
-                path: path.clone(),
-                source,
-            })?;
-        for (found, expected) in [
-            (&manifest.format, FORMAT),
-            (&manifest.normalisation, NORMALISATION),
-        ] {
-            if found != expected {
-                return Err(LedgerError::Version {
-                    path: dir.to_owned(),
-                    found: found.clone(),
-                    expected: expected.to_owned(),
-                });
-            }
-        }
-
-        // The index takes the shingles of the ledger's first filter; every other filter must
-        // have the same, or lookups would compare hashes of different shingles.
-        let shingler = match manifest.filters.first() {
-            None => Shingler::default(),
-            Some(first) => shingler_of(dir, &first.settings)?,
-        };
-        let mut ledger = Self {
+    fn empty(dir: &Path, manifest: Manifest) -> Self {
+        Self {
             dir: dir.to_owned(),
             manifest,
-            known: HashMap::new(),
+            index: FingerprintIndex::default(),
+            fields: Vec::new(),
+            field_ids: HashMap::new(),
             entries: 0,
-            near: NearIndex::new(shingler, NearConfig::default()),
-        };
-        for segment in ledger.manifest.segments.clone() {
-            let bytes = read_segment(&dir.join(&segment.file), &segment)?;
-            for entry in bytes.chunks_exact(ENTRY_BYTES) {
-                let (fingerprint, source, field) = decode_entry(entry);
-                ledger.insert(fingerprint, source, field);
+            near: NearIndex::new(Shingler::default(), NearConfig::default()),
+            scans: Vec::new(),
+        }
+    }
+
+    /// Loads the files of chain entries `from..` into the index, the filters and the scans.
+    fn apply(&mut self, from: usize) -> Result<(), LedgerError> {
+        let chain: Vec<ChainEntry> = self.manifest.chain[from..].to_vec();
+        let mut triples: Vec<(u128, SourceId, u32)> = Vec::new();
+        for entry in &chain {
+            let (bytes, path) = read_checked(&self.dir, entry)?;
+            let damaged = |what: String| match entry.kind {
+                FileKind::Filter => LedgerError::Filter {
+                    path: path.clone(),
+                    what,
+                },
+                _ => LedgerError::Segment {
+                    path: path.clone(),
+                    what,
+                },
+            };
+            match entry.kind {
+                FileKind::Fingerprints => {
+                    let source = self.listed_source(entry).map_err(damaged)?;
+                    triples.reserve(entry.rows as usize);
+                    let mut last: Option<(String, u32)> = None;
+                    let rows = segment::decode_fingerprints(bytes, |fingerprint, field| {
+                        let field = match &last {
+                            Some((name, id)) if name == field => *id,
+                            _ => {
+                                let id = self.field_id(field);
+                                last = Some((field.to_owned(), id));
+                                id
+                            }
+                        };
+                        triples.push((key(&fingerprint), source, field));
+                    })
+                    .map_err(damaged)?;
+                    if rows != entry.rows {
+                        return Err(damaged(format!(
+                            "it holds {rows} rows, the manifest says {}",
+                            entry.rows
+                        )));
+                    }
+                    self.entries += rows;
+                }
+                FileKind::Scans => {
+                    let scans = segment::decode_scans(bytes).map_err(damaged)?;
+                    self.scans.extend(scans);
+                }
+                FileKind::Filter => {
+                    let source = self.listed_source(entry).map_err(damaged)?;
+                    let filter = self.decode_filter(entry, &bytes).map_err(damaged)?;
+                    self.near
+                        .add(source, filter)
+                        .map_err(|e| LedgerError::Shingles {
+                            path: path.clone(),
+                            source: e,
+                        })?;
+                }
             }
         }
-        for entry in ledger.manifest.filters.clone() {
-            let path = dir.join(&entry.file);
-            let filter = read_filter(&path, &entry)?;
-            let Some(source) = ledger
-                .manifest
-                .sources
-                .iter()
-                .position(|s| s.name == entry.source)
-            else {
-                return Err(LedgerError::Filter {
-                    path,
-                    what: format!("its source `{}` is not registered", entry.source),
-                });
-            };
-            ledger
-                .near
-                .add(source as SourceId, filter)
-                .map_err(|e| LedgerError::Shingles {
-                    path: path.clone(),
-                    source: e,
-                })?;
+        if self.index.is_empty() {
+            self.index = FingerprintIndex::build(triples);
+        } else if !triples.is_empty() {
+            self.index.extend(triples);
         }
-        Ok(ledger)
+        Ok(())
+    }
+
+    /// The id of the source a chain entry names.
+    fn listed_source(&self, entry: &ChainEntry) -> Result<SourceId, String> {
+        let name = entry.source.as_deref().unwrap_or("");
+        self.manifest
+            .sources
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as SourceId)
+            .ok_or_else(|| format!("its source `{name}` is not registered"))
+    }
+
+    fn decode_filter(&self, entry: &ChainEntry, bytes: &[u8]) -> Result<SourceFilter, String> {
+        let filter = SourceFilter::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let listed = self.manifest.filters.iter().find(|f| f.file == entry.file);
+        if listed.is_none_or(|f| &f.settings != filter.settings()) {
+            return Err("its settings differ from the manifest's".to_owned());
+        }
+        Ok(filter)
     }
 
     /// The near-copy index: the Bloom filters of every registration, by source.
@@ -307,6 +299,16 @@ impl Ledger {
         &self.manifest.registrations
     }
 
+    /// The manifest's chain of files, oldest first.
+    #[must_use]
+    pub fn chain(&self) -> &[ChainEntry] {
+        &self.manifest.chain
+    }
+
+    pub(crate) fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
     /// Number of (fingerprint, source, field) entries.
     #[must_use]
     pub fn entries(&self) -> u64 {
@@ -316,17 +318,23 @@ impl Ledger {
     /// Number of distinct fingerprints.
     #[must_use]
     pub fn fingerprints(&self) -> usize {
-        self.known.len()
+        self.index.len()
     }
 
-    /// Records `texts` under `source` and commits them as one registration: a segment of
-    /// their entries and a Bloom filter of the shingles of the texts that were new
-    /// (`filters/NNNNNN.bloom`, sized for their distinct count at `options`'s false-positive
-    /// rate). Entries the ledger already holds are not written again; when nothing is new,
-    /// nothing is committed and `None` is returned.
+    /// Bytes of memory the fingerprint index holds.
+    #[must_use]
+    pub fn index_bytes(&self) -> usize {
+        self.index.heap_bytes()
+    }
+
+    /// Records `texts` under `source` and commits them as one registration: a Parquet segment
+    /// of their entries (`segments/fingerprints-NNNNNN.parquet`) and a Bloom filter of the
+    /// shingles of the texts that were new (`filters/NNNNNN.bloom`, sized for their distinct
+    /// count at `options`'s false-positive rate). Entries the ledger already holds are not
+    /// written again; when nothing is new, nothing is committed and `None` is returned.
     ///
-    /// Writers are serialised by a lock on the folder's `lock` file; the ledger is reloaded
-    /// under the lock, so a registration made meanwhile by another process is kept.
+    /// The commit is atomic and serialised with other writers by the ledger's lock; what
+    /// other processes committed before the lock was taken is kept.
     pub fn register(
         &mut self,
         source: &SourceEntry,
@@ -335,19 +343,22 @@ impl Ledger {
         options: &FilterOptions,
     ) -> Result<Option<Registration>, LedgerError> {
         fs::create_dir_all(self.dir.join(SEGMENTS))?;
+        fs::create_dir_all(self.dir.join(FILTERS))?;
         let _lock = self.lock_and_reload()?;
         let shingler = self.shingler_for(options)?;
 
         // Keep the new entries, and the distinct shingles of the texts that made them.
-        let source_id = self.source_id(source)?;
+        let (source_id, is_new_source) = self.source_id(source)?;
         let mut fresh: Vec<(Fingerprint, u32)> = Vec::new();
+        let mut seen: HashSet<(u128, u32)> = HashSet::new();
         let mut shingles: HashSet<u64> = HashSet::new();
         let mut count = 0u64;
         for text in texts {
             count += 1;
-            let field_id = self.field_id(&text.field);
-            if self.insert(text.fingerprint, source_id, field_id) {
-                fresh.push((text.fingerprint, field_id));
+            let field = self.field_id(&text.field);
+            let k = key(&text.fingerprint);
+            if !self.index.contains(k, source_id, field) && seen.insert((k, field)) {
+                fresh.push((text.fingerprint, field));
                 shingles.extend(shingler.shingles(&text.text));
             }
         }
@@ -355,7 +366,28 @@ impl Ledger {
             return Ok(None);
         }
 
+        // Write the filter and the segment aside.
         let id = self.manifest.registrations.last().map_or(1, |r| r.id + 1);
+        let mut manifest = self.manifest.clone();
+        if is_new_source {
+            manifest.sources.push(source.clone());
+        }
+        let segment_file = format!("{SEGMENTS}/fingerprints-{id:06}.parquet");
+        let rows: Vec<(Fingerprint, &str)> = fresh
+            .iter()
+            .map(|(f, field)| (*f, self.fields[*field as usize].as_str()))
+            .collect();
+        let bytes = segment::encode_fingerprints(source, id, &rows)
+            .map_err(|e| LedgerError::Bug(format!("cannot encode a segment: {e}")))?;
+        files::write_aside(&self.dir.join(&segment_file), &bytes)?;
+        manifest.link(
+            FileKind::Fingerprints,
+            segment_file.clone(),
+            &bytes,
+            fresh.len() as u64,
+            Some(source.name.clone()),
+        );
+        let mut written = vec![segment_file];
         let filter = if shingles.is_empty() {
             None
         } else {
@@ -365,46 +397,46 @@ impl Ledger {
                     .map_err(LedgerError::Near)?;
             let file = format!("{FILTERS}/{id:06}.bloom");
             let bytes = filter.to_bytes();
-            fs::create_dir_all(self.dir.join(FILTERS))?;
-            write_atomically(&self.dir.join(&file), &bytes)?;
-            let entry = FilterEntry {
-                file,
+            files::write_aside(&self.dir.join(&file), &bytes)?;
+            manifest.filters.push(FilterEntry {
+                file: file.clone(),
                 source: source.name.clone(),
                 blake3: blake3::hash(&bytes).to_hex().to_string(),
                 settings: filter.settings().clone(),
-            };
-            Some((entry, filter))
+            });
+            manifest.link(
+                FileKind::Filter,
+                file.clone(),
+                &bytes,
+                shingles.len() as u64,
+                Some(source.name.clone()),
+            );
+            written.push(file);
+            Some(filter)
         };
-
-        let file = format!("{SEGMENTS}/{id:06}.seg");
-        let mut bytes = Vec::with_capacity(MAGIC.len() + fresh.len() * ENTRY_BYTES);
-        bytes.extend_from_slice(MAGIC);
-        for (fingerprint, field) in &fresh {
-            bytes.extend_from_slice(&fingerprint.0);
-            bytes.extend_from_slice(&source_id.to_le_bytes());
-            bytes.extend_from_slice(&field.to_le_bytes());
-        }
-        write_atomically(&self.dir.join(&file), &bytes)?;
-
         let registration = Registration {
             id,
             source: source.name.clone(),
             files,
             texts: count,
             new_entries: fresh.len() as u64,
-            at: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            at: now(),
         };
-        self.manifest.segments.push(SegmentEntry {
-            file,
-            entries: fresh.len() as u64,
-            blake3: blake3::hash(&bytes).to_hex().to_string(),
-        });
-        self.manifest.registrations.push(registration.clone());
-        if let Some((entry, filter)) = filter {
-            self.manifest.filters.push(entry);
-            if self.near.shingler().n() != shingler.n() {
+        manifest.registrations.push(registration.clone());
+
+        // Commit, then give the new files their names.
+        self.commit(manifest, &written)?;
+
+        // Bring the open ledger up to date.
+        self.entries += fresh.len() as u64;
+        self.index.extend(
+            fresh
+                .iter()
+                .map(|(f, field)| (key(f), source_id, *field))
+                .collect(),
+        );
+        if let Some(filter) = filter {
+            if self.manifest.filters.len() == 1 && self.near.shingler().n() != shingler.n() {
                 // The first filter of the ledger sets the index's shingles.
                 self.near = NearIndex::new(shingler, self.near.config().clone());
             }
@@ -412,8 +444,22 @@ impl Ledger {
                 LedgerError::Bug(format!("a new filter does not fit the index: {e}"))
             })?;
         }
-        self.write_manifest()?;
         Ok(Some(registration))
+    }
+
+    /// Writes `manifest` (the commit point), renames the files written aside for it and
+    /// flushes the folders.
+    fn commit(&mut self, manifest: Manifest, written: &[String]) -> Result<(), LedgerError> {
+        manifest.write(&self.dir)?;
+        self.manifest = manifest;
+        for file in written {
+            files::settle(&self.dir.join(file))?;
+        }
+        files::sync_dir(&self.dir.join(SEGMENTS))?;
+        if self.dir.join(FILTERS).is_dir() {
+            files::sync_dir(&self.dir.join(FILTERS))?;
+        }
+        Ok(())
     }
 
     /// The shingler a registration under `options` uses: the length asked for, else the
@@ -441,52 +487,75 @@ impl Ledger {
     /// The recorded scans, oldest first.
     #[must_use]
     pub fn scans(&self) -> &[RecordedScan] {
-        &self.manifest.scans
+        &self.scans
     }
 
-    /// Records a scan's composition; false, and nothing written, when a scan of the same
+    /// Records a scan's composition as a segment of its own
+    /// (`segments/scans-NNNNNN.parquet`); false, and nothing written, when a scan of the same
     /// home model with the same content was recorded before.
     pub fn record_scan(&mut self, scan: RecordedScan) -> Result<bool, LedgerError> {
-        fs::create_dir_all(&self.dir)?;
+        fs::create_dir_all(self.dir.join(SEGMENTS))?;
         let _lock = self.lock_and_reload()?;
         let known = self
-            .manifest
             .scans
             .iter()
             .any(|s| s.home == scan.home && s.content == scan.content);
         if known {
             return Ok(false);
         }
-        self.manifest.scans.push(scan);
-        self.write_manifest()?;
+        let number = self.scans.len() as u64 + 1;
+        let file = format!("{SEGMENTS}/scans-{number:06}.parquet");
+        let bytes = segment::encode_scan(number, &scan)
+            .map_err(|e| LedgerError::Bug(format!("cannot encode a scan segment: {e}")))?;
+        files::write_aside(&self.dir.join(&file), &bytes)?;
+        let mut manifest = self.manifest.clone();
+        manifest.link(FileKind::Scans, file.clone(), &bytes, 1, None);
+        self.commit(manifest, &[file])?;
+        self.scans.push(scan);
         Ok(true)
     }
 
-    /// Takes the writers' lock and reloads the ledger, so that what another process committed
-    /// meanwhile is kept. The lock is held until the returned file is dropped.
+    /// Takes the writers' lock, finishes or clears what a killed writer left, and brings the
+    /// open ledger up to what other processes committed meanwhile. The lock is held until
+    /// the returned file is dropped.
     fn lock_and_reload(&mut self) -> Result<fs::File, LedgerError> {
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(self.dir.join("lock"))?;
+            .open(self.dir.join(LOCK))?;
         lock.file().lock()?;
-        if self.dir.join(MANIFEST).is_file() {
-            *self = Self::load(&self.dir)?;
+        if !self.dir.join(MANIFEST).is_file() {
+            clear_unlisted(&self.dir, &Manifest::empty())?;
+            return Ok(lock);
+        }
+        let current = Manifest::read(&self.dir)?;
+        clear_unlisted(&self.dir, &current)?;
+        if current.head == self.manifest.head {
+            return Ok(lock);
+        }
+
+        // When the chain grew from the one loaded, load only the new files.
+        let loaded = self.manifest.chain.len();
+        let extends = current.chain.len() > loaded
+            && current.chain[..loaded] == self.manifest.chain[..]
+            && current.normalisation == self.manifest.normalisation;
+        if extends && (loaded > 0 || self.index.is_empty()) {
+            if self.manifest.filters.is_empty() {
+                let shingler = first_shingler(&self.dir, &current)?;
+                self.near = NearIndex::new(shingler, NearConfig::default());
+            }
+            self.manifest = current;
+            self.apply(loaded)?;
+        } else {
+            *self = Self::open(&self.dir)?;
         }
         Ok(lock)
     }
 
-    fn write_manifest(&self) -> Result<(), LedgerError> {
-        let manifest = serde_json::to_vec_pretty(&self.manifest)
-            .map_err(|e| std::io::Error::other(format!("cannot encode the manifest: {e}")))?;
-        write_atomically(&self.dir.join(MANIFEST), &manifest)?;
-        sync_dir(&self.dir)?;
-        Ok(())
-    }
-
-    fn source_id(&mut self, source: &SourceEntry) -> Result<SourceId, LedgerError> {
-        let sources = &mut self.manifest.sources;
+    /// The id of `source`, and whether it is new to the ledger (then the commit adds it).
+    fn source_id(&self, source: &SourceEntry) -> Result<(SourceId, bool), LedgerError> {
+        let sources = &self.manifest.sources;
         if let Some(i) = sources.iter().position(|s| s.name == source.name) {
             let known = &sources[i];
             if known.origin != source.origin || known.curated != source.curated {
@@ -496,42 +565,32 @@ impl Ledger {
                     requested: describe(source),
                 });
             }
-            return Ok(i as SourceId);
+            return Ok((i as SourceId, false));
         }
-        sources.push(source.clone());
-        Ok((sources.len() - 1) as SourceId)
+        Ok((sources.len() as SourceId, true))
     }
 
     fn field_id(&mut self, field: &str) -> u32 {
-        let fields = &mut self.manifest.fields;
-        if let Some(i) = fields.iter().position(|f| f == field) {
-            return i as u32;
+        if let Some(&id) = self.field_ids.get(field) {
+            return id;
         }
-        fields.push(field.to_owned());
-        (fields.len() - 1) as u32
-    }
-
-    /// Adds an entry to the in-memory index; false when it was there already.
-    fn insert(&mut self, fingerprint: Fingerprint, source: SourceId, field: u32) -> bool {
-        let known = self.known.entry(fingerprint).or_default();
-        let Err(at) = known.entries.binary_search(&(source, field)) else {
-            return false;
-        };
-        known.entries.insert(at, (source, field));
-        if let Err(at) = known.sources.binary_search(&source) {
-            known.sources.insert(at, source);
-        }
-        self.entries += 1;
-        true
+        let id = self.fields.len() as u32;
+        self.fields.push(field.to_owned());
+        self.field_ids.insert(field.to_owned(), id);
+        id
     }
 }
 
 impl Evidence for Ledger {
     fn sources_of(&self, fingerprint: &Fingerprint) -> &[SourceId] {
-        self.known
-            .get(fingerprint)
-            .map_or(&[], |k| k.sources.as_slice())
+        self.index.sources_of(fingerprint)
     }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn describe(source: &SourceEntry) -> String {
@@ -539,65 +598,37 @@ fn describe(source: &SourceEntry) -> String {
     format!("`{}`{curated}", source.origin.as_str())
 }
 
-fn decode_entry(entry: &[u8]) -> (Fingerprint, SourceId, u32) {
-    let mut fingerprint = [0u8; 32];
-    fingerprint.copy_from_slice(&entry[..32]);
-    let source = u32::from_le_bytes([entry[32], entry[33], entry[34], entry[35]]);
-    let field = u32::from_le_bytes([entry[36], entry[37], entry[38], entry[39]]);
-    (Fingerprint(fingerprint), source, field)
+/// Reads a listed file and checks its size and hash against its chain entry.
+pub(crate) fn read_checked(
+    dir: &Path,
+    entry: &ChainEntry,
+) -> Result<(Vec<u8>, PathBuf), LedgerError> {
+    let (bytes, path) = files::read_listed(&dir.join(&entry.file))?;
+    let what = if bytes.len() as u64 != entry.size {
+        Some(format!(
+            "it holds {} bytes, the manifest says {}",
+            bytes.len(),
+            entry.size
+        ))
+    } else if blake3::hash(&bytes).to_hex().as_str() != entry.blake3 {
+        Some("its blake3 hash differs from the manifest's".to_owned())
+    } else {
+        None
+    };
+    match (what, entry.kind) {
+        (None, _) => Ok((bytes, path)),
+        (Some(what), FileKind::Filter) => Err(LedgerError::Filter { path, what }),
+        (Some(what), _) => Err(LedgerError::Segment { path, what }),
+    }
 }
 
-/// Reads a segment and checks it against its manifest entry; returns the entry bytes.
-fn read_segment(path: &Path, expected: &SegmentEntry) -> Result<Vec<u8>, LedgerError> {
-    let mut bytes = Vec::new();
-    fs::File::open(path)?.read_to_end(&mut bytes)?;
-    let damaged = |what: String| LedgerError::Segment {
-        path: path.to_owned(),
-        what,
+/// The shingler of the ledger's first filter: every other filter must use the same, or
+/// lookups would compare hashes of different shingles.
+fn first_shingler(dir: &Path, manifest: &Manifest) -> Result<Shingler, LedgerError> {
+    let Some(first) = manifest.filters.first() else {
+        return Ok(Shingler::default());
     };
-    if blake3::hash(&bytes).to_hex().as_str() != expected.blake3 {
-        return Err(damaged(
-            "its blake3 hash differs from the manifest's".to_owned(),
-        ));
-    }
-    let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
-        return Err(damaged(
-            "it does not start with the segment magic".to_owned(),
-        ));
-    };
-    if body.len() != expected.entries as usize * ENTRY_BYTES {
-        return Err(damaged(format!(
-            "it holds {} bytes of entries, the manifest says {} entries",
-            body.len(),
-            expected.entries
-        )));
-    }
-    Ok(body.to_vec())
-}
-
-/// Reads a Bloom filter and checks it against its manifest entry.
-fn read_filter(path: &Path, expected: &FilterEntry) -> Result<SourceFilter, LedgerError> {
-    let bytes = fs::read(path)?;
-    let damaged = |what: String| LedgerError::Filter {
-        path: path.to_owned(),
-        what,
-    };
-    if blake3::hash(&bytes).to_hex().as_str() != expected.blake3 {
-        return Err(damaged(
-            "its blake3 hash differs from the manifest's".to_owned(),
-        ));
-    }
-    let filter = SourceFilter::from_bytes(&bytes).map_err(|e| damaged(e.to_string()))?;
-    if filter.settings() != &expected.settings {
-        return Err(damaged(
-            "its settings differ from the manifest's".to_owned(),
-        ));
-    }
-    Ok(filter)
-}
-
-/// The shingler that made a filter with `settings`; an error for another scheme.
-fn shingler_of(dir: &Path, settings: &FilterSettings) -> Result<Shingler, LedgerError> {
+    let settings = &first.settings;
     if settings.scheme != SHINGLE_SCHEME {
         return Err(LedgerError::Version {
             path: dir.to_owned(),
@@ -608,22 +639,33 @@ fn shingler_of(dir: &Path, settings: &FilterSettings) -> Result<Shingler, Ledger
     Shingler::new(settings.n as usize).map_err(LedgerError::Near)
 }
 
-/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, path)?;
-    if let Some(parent) = path.parent() {
-        sync_dir(parent)?;
+/// Under the writers' lock: renames listed files a killed writer left under their `.tmp`
+/// names, and deletes `.tmp` files no manifest lists (a killed writer's unfinished commit).
+fn clear_unlisted(dir: &Path, manifest: &Manifest) -> Result<(), LedgerError> {
+    for entry in &manifest.chain {
+        let path = dir.join(&entry.file);
+        if !path.is_file() && files::aside(&path).is_file() {
+            tracing::debug!(file = %entry.file, "finishing the commit of a killed writer");
+            files::settle(&path)?;
+        }
+    }
+    for folder in [SEGMENTS, FILTERS] {
+        let Ok(listing) = fs::read_dir(dir.join(folder)) else {
+            continue;
+        };
+        for item in listing {
+            let path = item?.path();
+            if path.to_string_lossy().ends_with(TMP) {
+                tracing::debug!(file = %path.display(), "deleting an unfinished commit's file");
+                fs::remove_file(&path)?;
+            }
+        }
+    }
+    let manifest_tmp = files::aside(&dir.join(MANIFEST));
+    if manifest_tmp.is_file() {
+        fs::remove_file(&manifest_tmp)?;
     }
     Ok(())
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -735,12 +777,15 @@ mod tests {
                 &FilterOptions::default(),
             )
             .unwrap();
-        let segment = dir.path().join("segments/000001.seg");
+        let segment = dir.path().join("segments/fingerprints-000001.parquet");
         let mut bytes = std::fs::read(&segment).unwrap();
-        bytes[10] ^= 1;
+        bytes[100] ^= 1;
         std::fs::write(&segment, bytes).unwrap();
         let err = Ledger::open(dir.path()).unwrap_err();
-        assert!(err.to_string().contains("000001.seg"), "{err}");
+        assert!(
+            err.to_string().contains("fingerprints-000001.parquet"),
+            "{err}"
+        );
     }
 
     const ANSWER: &str = "Photosynthesis is the process by which green plants use sunlight, water \
@@ -771,7 +816,7 @@ mod tests {
         assert_eq!((settings.scheme.as_str(), settings.n), (SHINGLE_SCHEME, 4));
         assert_eq!(settings.expected_items, settings.items);
         assert!((settings.target_false_positive_rate - 0.01).abs() < f64::EPSILON);
-        assert_eq!(&reopened.manifest.filters, ledger.filters());
+        assert_eq!(reopened.filters(), ledger.filters());
 
         // The reopened index finds an edited copy.
         let half: Vec<&str> = ANSWER.split(' ').take(20).collect();
