@@ -10,5 +10,5 @@
 mod policy;
 mod verdict;
 
-pub use policy::{Gate, Limit, Limits, Policy, PolicyError, UnknownRule, WhatIf};
+pub use policy::{Gate, Limit, Limits, Policy, PolicyError, SourceRules, UnknownRule, WhatIf};
 pub use verdict::{Level, Measurements, Reason, Verdict, decide};

@@ -1,5 +1,6 @@
 //! Policy files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use fs_err as fs;
@@ -48,7 +49,7 @@ impl<'de> Deserialize<'de> for Limit {
         #[serde(untagged)]
         enum Raw {
             Number(f64),
-            Table(std::collections::BTreeMap<String, toml::Value>),
+            Table(BTreeMap<String, toml::Value>),
             Other(toml::Value),
         }
 
@@ -158,6 +159,46 @@ pub struct Policy {
     /// Gate settings.
     #[serde(default)]
     pub gate: Gate,
+    /// Rules on registered sources: allow and deny lists, per-source share caps.
+    #[serde(default)]
+    pub sources: SourceRules,
+}
+
+/// Rules on the registered sources a batch draws on (the `[sources]` table).
+///
+/// A source is present in a batch when any admitted record is attributed to it, alone or
+/// among the candidates of an ambiguous record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRules {
+    /// When not empty, the only sources a batch may draw on.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Sources a batch must not draw on.
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// The level given when a denied source, or one outside a non-empty allow list, is
+    /// present: `"block"` (default), `"flag"` or `"pass"` (not enforced).
+    #[serde(default = "default_source_level")]
+    pub level: crate::Level,
+    /// Largest share of the batch (its weight, ambiguous records split `1/m`) per source.
+    #[serde(default)]
+    pub max_share: BTreeMap<String, Limit>,
+}
+
+fn default_source_level() -> crate::Level {
+    crate::Level::Block
+}
+
+impl Default for SourceRules {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            level: default_source_level(),
+            max_share: BTreeMap::new(),
+        }
+    }
 }
 
 /// Gate settings (the `[gate]` table).
@@ -257,35 +298,88 @@ impl Policy {
     fn validate(&self) -> Result<(), String> {
         for (name, limit, larger_is_worse) in self.limits() {
             let Some(limit) = limit else { continue };
-            let key = format!("limits.{name}");
-            let (flag, block) = (limit.flag(), limit.block());
-            if flag.is_none() && block.is_none() {
-                return Err(format!("`{key}` sets neither `flag` nor `block`"));
+            validate_limit(
+                &format!("limits.{name}"),
+                limit,
+                name.ends_with("_share"),
+                larger_is_worse,
+            )?;
+        }
+
+        // Source rules: names are not checked against a ledger here (a policy serves many
+        // ledgers), only against each other.
+        let s = &self.sources;
+        for (list, names) in [("allow", &s.allow), ("deny", &s.deny)] {
+            if let Some(empty) = names.iter().position(String::is_empty) {
+                return Err(format!("`sources.{list}[{empty}]` is an empty source name"));
             }
-            for (level, value) in [("flag", flag), ("block", block)] {
-                let Some(v) = value else { continue };
-                let is_share = name.ends_with("_share");
-                // A spectral radius is a number from 0; shares lie in [0, 1].
-                if !v.is_finite() || v < 0.0 || (is_share && v > 1.0) {
-                    let range = if is_share {
-                        "a share from 0 to 1"
-                    } else {
-                        "a number from 0"
-                    };
-                    return Err(format!("`{key}.{level}` is `{v}`, expected {range}"));
-                }
+        }
+        if let Some(both) = s.allow.iter().find(|a| s.deny.contains(a)) {
+            return Err(format!(
+                "source `{both}` is in both `sources.allow` and `sources.deny`"
+            ));
+        }
+        for (name, limit) in &s.max_share {
+            let key = format!("sources.max_share.{}", toml_key(name));
+            validate_limit(&key, *limit, true, true)?;
+            if s.deny.contains(name) {
+                return Err(format!("`{key}` caps a source that `sources.deny` denies"));
             }
-            if let (Some(f), Some(b)) = (flag, block) {
-                let ordered = if larger_is_worse { f <= b } else { f >= b };
-                if !ordered {
-                    let word = if larger_is_worse { "above" } else { "below" };
-                    return Err(format!(
-                        "`{key}`: the block threshold `{b}` must lie {word} the flag threshold `{f}`"
-                    ));
-                }
+            if !s.allow.is_empty() && !s.allow.contains(name) {
+                return Err(format!(
+                    "`{key}` caps a source that `sources.allow` does not allow"
+                ));
             }
         }
         Ok(())
+    }
+}
+
+/// Checks one limit: at least one level, values in range, and the levels in order.
+fn validate_limit(
+    key: &str,
+    limit: Limit,
+    is_share: bool,
+    larger_is_worse: bool,
+) -> Result<(), String> {
+    let (flag, block) = (limit.flag(), limit.block());
+    if flag.is_none() && block.is_none() {
+        return Err(format!("`{key}` sets neither `flag` nor `block`"));
+    }
+    for (level, value) in [("flag", flag), ("block", block)] {
+        let Some(v) = value else { continue };
+        // A spectral radius is a number from 0; shares lie in [0, 1].
+        if !v.is_finite() || v < 0.0 || (is_share && v > 1.0) {
+            let range = if is_share {
+                "a share from 0 to 1"
+            } else {
+                "a number from 0"
+            };
+            return Err(format!("`{key}.{level}` is `{v}`, expected {range}"));
+        }
+    }
+    if let (Some(f), Some(b)) = (flag, block) {
+        let ordered = if larger_is_worse { f <= b } else { f >= b };
+        if !ordered {
+            let word = if larger_is_worse { "above" } else { "below" };
+            return Err(format!(
+                "`{key}`: the block threshold `{b}` must lie {word} the flag threshold `{f}`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A source name as a TOML key: bare when it can be, else quoted.
+pub(crate) fn toml_key(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_owned()
+    } else {
+        format!("{name:?}")
     }
 }
 
@@ -328,6 +422,28 @@ mod tests {
         assert!(err.to_string().contains("found string"), "{err}");
         let err = Policy::from_toml("[gate]\nunknown = \"ignore\"\n", "p.toml").unwrap_err();
         assert!(err.to_string().contains("ignore"), "{err}");
+    }
+
+    #[test]
+    fn source_rules_are_read_and_checked_by_key() {
+        let p = Policy::from_toml(
+            "[sources]\nallow = [\"experts\", \"gpt3\"]\nlevel = \"flag\"\n[sources.max_share]\ngpt3 = { flag = 0.2, block = 0.4 }\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(p.sources.allow, ["experts", "gpt3"]);
+        assert_eq!(p.sources.level, crate::Level::Flag);
+        assert_eq!(p.sources.max_share["gpt3"].block(), Some(0.4));
+
+        let err = |text: &str| Policy::from_toml(text, "p.toml").unwrap_err().to_string();
+        let e = err("[sources]\nallow = [\"a\"]\ndeny = [\"a\"]\n");
+        assert!(e.contains("both `sources.allow` and `sources.deny`"), "{e}");
+        let e = err("[sources.max_share]\n\"gpt-4.1\" = 1.5\n");
+        assert!(e.contains("`sources.max_share.\"gpt-4.1\".block`"), "{e}");
+        let e = err("[sources]\nallow = [\"a\"]\n[sources.max_share]\nb = 0.5\n");
+        assert!(e.contains("does not allow"), "{e}");
+        let e = err("[sources]\nalow = [\"a\"]\n");
+        assert!(e.contains("alow"), "{e}");
     }
 
     #[test]

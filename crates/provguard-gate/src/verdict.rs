@@ -1,5 +1,7 @@
 //! Applying a policy to a scan's measurements.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Policy;
@@ -50,6 +52,9 @@ pub struct Measurements {
     pub rejected: u64,
     /// Strict mode: any rejected record blocks.
     pub strict: bool,
+    /// The share of the batch of every registered source present in it (its weight over
+    /// admitted records, ambiguous records split `1/m`), by name.
+    pub sources: BTreeMap<String, f64>,
 }
 
 /// Why the verdict is not `pass`.
@@ -163,6 +168,8 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
         }
     }
 
+    sources(policy, m, &mut reasons);
+
     if policy.gate.backfire > Level::Pass {
         for message in &m.backfires {
             reasons.push(Reason {
@@ -178,6 +185,55 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
     reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
     let level = reasons.first().map_or(Level::Pass, |r| r.level);
     Verdict { level, reasons }
+}
+
+/// Reasons from the `[sources]` rules: a denied source present, a source outside a non-empty
+/// allow list present, a source's share beyond its cap.
+fn sources(policy: &Policy, m: &Measurements, reasons: &mut Vec<Reason>) {
+    let rules = &policy.sources;
+    let present = m.sources.iter().filter(|(_, share)| **share > 0.0);
+    if rules.level > Level::Pass {
+        for (name, &share) in present {
+            let (limit, why) = if rules.deny.contains(name) {
+                ("sources.deny", "is denied by the policy")
+            } else if !rules.allow.is_empty() && !rules.allow.contains(name) {
+                ("sources.allow", "is not in the policy's allow list")
+            } else {
+                continue;
+            };
+            reasons.push(Reason {
+                limit: limit.to_owned(),
+                level: rules.level,
+                measured: Some(share),
+                threshold: 0.0,
+                message: format!(
+                    "source `{name}` makes up {}% of the batch and {why}",
+                    round(share * 100.0)
+                ),
+            });
+        }
+    }
+    for (name, limit) in &rules.max_share {
+        let share = m.sources.get(name).copied().unwrap_or(0.0);
+        for (level, threshold) in [(Level::Block, limit.block()), (Level::Flag, limit.flag())] {
+            let Some(threshold) = threshold else { continue };
+            if share <= threshold {
+                continue;
+            }
+            reasons.push(Reason {
+                limit: format!("sources.max_share.{}", crate::policy::toml_key(name)),
+                level,
+                measured: Some(share),
+                threshold,
+                message: format!(
+                    "source `{name}` share {} is above the {} limit {threshold}",
+                    round(share),
+                    level.as_str()
+                ),
+            });
+            break;
+        }
+    }
 }
 
 fn round(v: f64) -> String {
@@ -241,6 +297,46 @@ mod tests {
             decide(&policy("[gate]\nbackfire = \"pass\"\n"), &m).level,
             Level::Pass
         );
+    }
+
+    #[test]
+    fn source_rules_deny_allow_and_cap() {
+        let m = Measurements {
+            sources: BTreeMap::from([
+                ("experts".to_owned(), 0.5),
+                ("gpt3".to_owned(), 0.3),
+                ("leaked".to_owned(), 0.2),
+            ]),
+            ..Default::default()
+        };
+        let v = decide(&policy("[sources]\ndeny = [\"leaked\"]\n"), &m);
+        assert_eq!(v.level, Level::Block);
+        assert_eq!(v.reasons[0].limit, "sources.deny");
+        assert_eq!(v.reasons[0].measured, Some(0.2));
+        assert!(
+            v.reasons[0].message.contains("`leaked`"),
+            "{}",
+            v.reasons[0].message
+        );
+
+        let v = decide(
+            &policy("[sources]\nallow = [\"experts\", \"gpt3\"]\nlevel = \"flag\"\n"),
+            &m,
+        );
+        assert_eq!((v.level, v.reasons.len()), (Level::Flag, 1));
+        assert_eq!(v.reasons[0].limit, "sources.allow");
+
+        let p = policy("[sources.max_share]\ngpt3 = { flag = 0.25, block = 0.5 }\nexperts = 0.6\n");
+        let v = decide(&p, &m);
+        assert_eq!(v.level, Level::Flag);
+        assert_eq!(v.reasons.len(), 1);
+        assert_eq!(
+            (v.reasons[0].limit.as_str(), v.reasons[0].threshold),
+            ("sources.max_share.gpt3", 0.25)
+        );
+        // A source absent from the batch never crosses a cap nor a list.
+        let v = decide(&policy("[sources]\ndeny = [\"other\"]\n"), &m);
+        assert_eq!(v.level, Level::Pass);
     }
 
     #[test]

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use provguard_dynamics::ModelAnalysis;
-use provguard_gate::{Level, Reason};
+use provguard_gate::{Level, Policy, Reason};
 use provguard_ingest::schema::SchemaError;
 use provguard_ingest::{Discovery, Locator, Scope};
+use provguard_ledger::RecordedScan;
 use serde::Serialize;
 
-/// Version of the report's layout.
+/// Version of the report's layout; `schema/report.schema.json` describes it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How many problems a report lists; the rest are counted in `errors_not_listed`.
@@ -84,6 +85,11 @@ pub struct Report {
     pub content_id: String,
     /// The ecosystem model fed by the composition.
     pub dynamics: DynamicsReport,
+    /// This batch against the last scan of the same home model recorded in the ledger;
+    /// `null` when none was recorded.
+    pub baseline: Option<Baseline>,
+    /// The policy the verdict was made by, every limit and rule as applied.
+    pub policy: Policy,
     /// `pass`, `flag` or `block`.
     pub verdict: Level,
     /// Every limit crossed, most severe first.
@@ -190,6 +196,133 @@ pub struct CompositionReport {
     /// Mean confidence (containment) of the records matched `near` or `spliced`; `null` when
     /// there are none.
     pub near_mean_confidence: Option<f64>,
+    /// The admitted records of each file by origin and by source, so that a limit crossed
+    /// can be traced to the files that cross it.
+    pub by_file: BTreeMap<String, FileComposition>,
+}
+
+/// The admitted records of one file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FileComposition {
+    /// Admitted records.
+    pub records: u64,
+    /// Records attributed to a human source.
+    pub human: u64,
+    /// Records attributed to a synthetic source.
+    pub synthetic: u64,
+    /// Records whose text no source registered.
+    pub unknown: u64,
+    /// Records whose text several sources registered.
+    pub ambiguous: u64,
+    /// Each source the file's records were attributed to, alone or among candidates.
+    pub by_source: BTreeMap<String, FileSource>,
+}
+
+/// One source's records in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileSource {
+    /// Records attributed to the source, alone or among the candidates of an ambiguous
+    /// record.
+    pub records: u64,
+    /// The line of the first of them, when the file has lines (JSON Lines, CSV, TSV).
+    pub first_line: Option<u64>,
+}
+
+impl FileComposition {
+    /// Counts one admitted record of this file: its origin (`human`, `synthetic`, `unknown`
+    /// or `ambiguous`) and the sources it was attributed to.
+    pub fn add<'a>(
+        &mut self,
+        origin: &str,
+        sources: impl IntoIterator<Item = &'a str>,
+        line: Option<u64>,
+    ) {
+        self.records += 1;
+        match origin {
+            "human" => self.human += 1,
+            "synthetic" => self.synthetic += 1,
+            "ambiguous" => self.ambiguous += 1,
+            _ => self.unknown += 1,
+        }
+        for name in sources {
+            let source = self.by_source.entry(name.to_owned()).or_default();
+            source.records += 1;
+            if source.first_line.is_none() {
+                source.first_line = line;
+            }
+        }
+    }
+}
+
+/// This batch against the last recorded scan of the same home model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Baseline {
+    /// When the scan compared with was recorded, in seconds since the Unix epoch.
+    pub at: u64,
+    /// Its content id; equal to this batch's when the same records were scanned again.
+    pub content_id: String,
+    /// Whether this batch has the same content as the recorded scan.
+    pub same_content: bool,
+    /// Its admitted records.
+    pub records: u64,
+    /// Its human share `h`, before unknown records are folded.
+    pub human_share: f64,
+    /// Its unknown share `u`.
+    pub unknown_share: f64,
+    /// Its share of every synthetic source, by name.
+    pub model_shares: BTreeMap<String, f64>,
+    /// This batch minus the recorded scan.
+    pub change: BaselineChange,
+}
+
+/// Differences between this batch and the baseline, this batch minus the baseline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BaselineChange {
+    /// Of the admitted record count.
+    pub records: i64,
+    /// Of the human share.
+    pub human_share: f64,
+    /// Of the unknown share.
+    pub unknown_share: f64,
+    /// Of each synthetic source's share, for every source in either (absent counts as 0).
+    pub model_shares: BTreeMap<String, f64>,
+}
+
+impl Baseline {
+    /// The comparison of `batch` (with content id `content_id`) with the last scan of `home`
+    /// among `recorded` (oldest first, as the ledger lists them); `None` when there is none.
+    #[must_use]
+    pub fn last(
+        recorded: &[RecordedScan],
+        home: &str,
+        batch: &crate::Measured,
+        content_id: &str,
+    ) -> Option<Self> {
+        let last = recorded.iter().rev().find(|s| s.home == home)?;
+        let mut model_shares = BTreeMap::new();
+        for name in last.models.keys().chain(batch.models.keys()) {
+            let now = batch.models.get(name).copied().unwrap_or(0.0);
+            let then = last.models.get(name).copied().unwrap_or(0.0);
+            model_shares.insert(name.clone(), now - then);
+        }
+        let records = i64::try_from(batch.records).unwrap_or(i64::MAX)
+            - i64::try_from(last.records).unwrap_or(i64::MAX);
+        Some(Self {
+            at: last.at,
+            content_id: last.content.clone(),
+            same_content: last.content == content_id,
+            records: last.records,
+            human_share: last.human,
+            unknown_share: last.unknown,
+            model_shares: last.models.clone(),
+            change: BaselineChange {
+                records,
+                human_share: batch.human - last.human,
+                unknown_share: batch.unknown - last.unknown,
+                model_shares,
+            },
+        })
+    }
 }
 
 /// Admitted records by match kind.
@@ -288,6 +421,9 @@ pub struct DynamicsReport {
     /// The home model before and after this batch, when the ledger recorded earlier scans of
     /// it; `null` otherwise.
     pub what_if: Option<WhatIfReport>,
+    /// The ecosystem the batch was judged in, with this batch as the home model's data;
+    /// `null` when nothing was admitted. Reports sweep it to draw curves.
+    pub ecosystem: Option<provguard_dynamics::Ecosystem>,
     /// Every assumption the numbers rest on.
     pub assumptions: Vec<String>,
 }

@@ -20,8 +20,9 @@ use crate::Error;
 use crate::quarantine::{Outputs, Sink};
 use crate::records::RecordWriter;
 use crate::report::{
-    Accounting, AmbiguousReport, CandidateSet, CompositionReport, DeclaredReport, Inputs,
-    MAX_LISTED_PROBLEMS, MatchCounts, OriginCount, Problem, Report, SCHEMA_VERSION, SourceCount,
+    Accounting, AmbiguousReport, Baseline, CandidateSet, CompositionReport, DeclaredReport,
+    FileComposition, Inputs, MAX_LISTED_PROBLEMS, MatchCounts, OriginCount, Problem, Report,
+    SCHEMA_VERSION, SourceCount,
 };
 use crate::{Measured, shares};
 
@@ -84,6 +85,7 @@ impl Scan {
             unknown: m.unknown,
             models: m.models.clone(),
             curated: m.curated.clone(),
+            verdict: Some(report.verdict.as_str().to_owned()),
             at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
@@ -160,6 +162,13 @@ impl Scan {
             admitted: Some(tally.accounting.admitted),
             rejected: tally.accounting.rejected,
             strict: !self.read.lenient,
+            sources: c
+                .by_source
+                .iter()
+                .filter_map(|(id, t)| {
+                    Some((sources[*id as usize].name.clone(), c.share(t.weight)?))
+                })
+                .collect(),
         };
         let verdict = decide(&self.policy, &measurements);
         debug!(
@@ -170,6 +179,7 @@ impl Scan {
 
         let composition = tally.composition_report(sources);
         let content_id = tally.content_id();
+        let baseline = Baseline::last(ledger.scans(), &self.home, &measured, &content_id);
         let errors_not_listed = tally.problems.len().saturating_sub(MAX_LISTED_PROBLEMS) as u64;
         tally.problems.truncate(MAX_LISTED_PROBLEMS);
         Ok(Report {
@@ -184,6 +194,8 @@ impl Scan {
             measured,
             content_id,
             dynamics,
+            baseline,
+            policy: self.policy.clone(),
             verdict: verdict.level,
             reasons: verdict.reasons,
             errors: tally.problems,
@@ -266,6 +278,8 @@ struct Tally<'l> {
     near_confidence: f64,
     /// Where each admitted record's match is written, if anywhere.
     writer: Option<RecordWriter>,
+    /// The admitted records of each file, by origin and source.
+    by_file: BTreeMap<String, FileComposition>,
 }
 
 impl<'l> Tally<'l> {
@@ -284,6 +298,7 @@ impl<'l> Tally<'l> {
             by_match: MatchCounts::default(),
             near_confidence: 0.0,
             writer: None,
+            by_file: BTreeMap::new(),
         }
     }
 
@@ -332,6 +347,7 @@ impl<'l> Tally<'l> {
                         .map(|t| (t.role.as_str(), t.text.as_str())),
                 ));
                 self.composition.add(&attribution, sample.curated);
+                self.count_file(&record.locator, &attribution);
 
                 *self.by_schema.entry(sample.schema.as_str()).or_default() += 1;
                 if responses.iter().any(|t| falls_back(t)) {
@@ -365,6 +381,27 @@ impl<'l> Tally<'l> {
             }
         }
         Ok(None)
+    }
+
+    /// Counts an admitted record in its file's composition.
+    fn count_file(&mut self, locator: &provguard_ingest::Locator, attribution: &Attribution) {
+        let sources = self.ledger.sources();
+        let ids: &[_] = match &attribution.lineage {
+            Lineage::Unknown => &[],
+            Lineage::Source(id) => std::slice::from_ref(id),
+            Lineage::Ambiguous(ids) => ids,
+        };
+        let origin = match &attribution.lineage {
+            Lineage::Unknown => "unknown",
+            Lineage::Ambiguous(_) => "ambiguous",
+            Lineage::Source(id) => sources[*id as usize].origin.as_str(),
+        };
+        let file = locator.file.display().to_string();
+        self.by_file.entry(file).or_default().add(
+            origin,
+            ids.iter().map(|id| sources[*id as usize].name.as_str()),
+            locator.line,
+        );
     }
 
     fn count_match(&mut self, kind: MatchKind, confidence: f64) {
@@ -478,6 +515,7 @@ impl<'l> Tally<'l> {
                 (near > 0).then(|| self.near_confidence / near as f64)
             },
             by_match: std::mem::take(&mut self.by_match),
+            by_file: std::mem::take(&mut self.by_file),
         }
     }
 }

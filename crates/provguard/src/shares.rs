@@ -217,7 +217,8 @@ pub(crate) fn model_ecosystem(batch: &Measured, cx: Context<'_>) -> Result<Dynam
         .filter(|(name, _)| name != cx.home)
         .collect();
 
-    let after = analyze_around(&home_after, cx)?;
+    let (after, ecosystem) = analyze_around(&home_after, cx)?;
+    report.ecosystem = Some(ecosystem);
     let home = home_analysis(&after, cx.home)?;
     report.regime = Some(regime_name(&after));
     report.anchored = Some(home.anchored);
@@ -242,7 +243,7 @@ pub(crate) fn model_ecosystem(batch: &Measured, cx: Context<'_>) -> Result<Dynam
             cx.what_if.as_str()
         ));
         let before_home = Measured::cumulate(recorded_home.iter());
-        let before = analyze_around(&before_home, cx)?;
+        let (before, _) = analyze_around(&before_home, cx)?;
         let before_home_analysis = home_analysis(&before, cx.home)?;
         report.what_if = Some(WhatIfReport::between(
             before_home_analysis,
@@ -255,8 +256,8 @@ pub(crate) fn model_ecosystem(batch: &Measured, cx: Context<'_>) -> Result<Dynam
     Ok(report)
 }
 
-/// The ecosystem with `home` as the home model's composition, analysed.
-fn analyze_around(home: &Measured, cx: Context<'_>) -> Result<Analysis, Error> {
+/// The ecosystem with `home` as the home model's composition, analysed, and the ecosystem.
+fn analyze_around(home: &Measured, cx: Context<'_>) -> Result<(Analysis, Ecosystem), Error> {
     let mut ecosystem = cx.file.cloned().unwrap_or_else(|| Ecosystem::new(1));
     let mut scanned: BTreeMap<&str, Vec<Measured>> = BTreeMap::new();
     for scan in cx.recorded.iter().filter(|s| s.home != cx.home) {
@@ -282,12 +283,13 @@ fn analyze_around(home: &Measured, cx: Context<'_>) -> Result<Analysis, Error> {
     if ecosystem.model(cx.home).is_none() {
         ecosystem.models.push(Model::new(cx.home));
     }
-    Ok(analyze(
+    let analysis = analyze(
         &ecosystem,
         &AnalyzeOptions {
             watched: vec![cx.home.to_owned()],
         },
-    )?)
+    )?;
+    Ok((analysis, ecosystem))
 }
 
 fn home_analysis<'a>(
@@ -428,6 +430,7 @@ mod tests {
             unknown: 1.0,
             models: BTreeMap::new(),
             curated: BTreeMap::new(),
+            verdict: None,
             at: 0,
         };
         let earlier_home = RecordedScan {
@@ -438,6 +441,7 @@ mod tests {
             unknown: 0.0,
             models: BTreeMap::new(),
             curated: BTreeMap::new(),
+            verdict: None,
             at: 0,
         };
         let batch = Measured {
