@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
@@ -80,6 +82,8 @@ fn admitted_and_quarantined_lines_reproduce_every_input_line() {
     // A JSON array and a Parquet file, each with admitted and rejected records.
     std::fs::write(data.join("elements.json"), ARRAY).unwrap();
     write_parquet(&data.join("rows.parquet"));
+    // The same rows as a gzip-compressed Arrow IPC file.
+    std::fs::write(data.join("rows.arrow.gz"), gzip(&arrow_ipc())).unwrap();
     let admit = dir.path().join("admitted");
     let quarantine = dir.path().join("quarantine");
 
@@ -99,10 +103,10 @@ fn admitted_and_quarantined_lines_reproduce_every_input_line() {
     let a = &report["accounting"];
     // Per MIXED: 4 admitted (lines 1, 7, 9, 10), 5 rejected (3, 4, 5, 6, 8); twice; plus the
     // array file; plus 2 admitted and 3 rejected elements of ARRAY, and 2 admitted and 2
-    // rejected rows of the Parquet file.
-    assert_eq!(a["admitted"], json!(12), "{a}");
-    assert_eq!(a["rejected"], json!(16), "{a}");
-    assert_eq!(a["quarantined"], json!(16), "{a}");
+    // rejected rows of the Parquet file and of the Arrow IPC file each.
+    assert_eq!(a["admitted"], json!(14), "{a}");
+    assert_eq!(a["rejected"], json!(18), "{a}");
+    assert_eq!(a["quarantined"], json!(18), "{a}");
 
     let mirrored = |root: &Path, name: &str| root.join(data.strip_prefix("/").unwrap()).join(name);
     for (input, output) in [
@@ -151,7 +155,8 @@ fn admitted_and_quarantined_lines_reproduce_every_input_line() {
     elements_and_rows_round_trip(&data, &admit, &quarantine);
 }
 
-/// The JSON array and the Parquet file of the round-trip test come back in their own formats.
+/// The JSON array, the Parquet file and the Arrow IPC file of the round-trip test come back
+/// in their own formats.
 fn elements_and_rows_round_trip(data: &Path, admit: &Path, quarantine: &Path) {
     let mirrored = |root: &Path, name: &str| root.join(data.strip_prefix("/").unwrap()).join(name);
 
@@ -203,6 +208,35 @@ fn elements_and_rows_round_trip(data: &Path, admit: &Path, quarantine: &Path) {
         })
         .collect();
     assert_eq!(at, [(1, 1), (3, 2)]);
+
+    // The compressed Arrow IPC file comes back as two Arrow IPC files, decompressed, with its
+    // schema, whose rows together are the input's rows.
+    let rows = |root: &Path| -> (Vec<Value>, SchemaRef) {
+        let path = mirrored(root, "rows.arrow");
+        let file = std::fs::File::open(&path).unwrap();
+        let schema = FileReader::try_new(file, None).unwrap().schema();
+        (values_of(&path), schema)
+    };
+    let ((admitted, admitted_schema), (quarantined, quarantined_schema)) =
+        (rows(admit), rows(quarantine));
+    assert_eq!((admitted.len(), quarantined.len()), (2, 2));
+    assert_eq!(admitted_schema.fields(), parquet_schema().fields());
+    assert_eq!(quarantined_schema.fields(), parquet_schema().fields());
+    assert_eq!(
+        bag([admitted, quarantined].concat()),
+        bag(values_of(&data.join("rows.arrow.gz")))
+    );
+    let reasons = reasons_of(&mirrored(quarantine, "rows.arrow.reasons.jsonl"));
+    let at: Vec<(u64, u64)> = reasons
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_u64().unwrap(),
+                r["quarantined_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(at, [(1, 1), (3, 2)]);
 }
 
 /// A JSON array with admitted records and rejected elements of every JSON kind.
@@ -222,8 +256,8 @@ fn parquet_schema() -> SchemaRef {
 }
 
 /// Four rows; the two whose `text` is null have no response side and are rejected.
-fn write_parquet(path: &Path) {
-    let batch = RecordBatch::try_new(
+fn rows_batch() -> RecordBatch {
+    RecordBatch::try_new(
         parquet_schema(),
         vec![
             Arc::new(StringArray::from(vec![
@@ -235,11 +269,24 @@ fn write_parquet(path: &Path) {
             Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
         ],
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn write_parquet(path: &Path) {
     let file = std::fs::File::create(path).unwrap();
     let mut writer = ArrowWriter::try_new(file, parquet_schema(), None).unwrap();
-    writer.write(&batch).unwrap();
+    writer.write(&rows_batch()).unwrap();
     writer.close().unwrap();
+}
+
+/// The rows of [`rows_batch`] as an Arrow IPC file, in two batches.
+fn arrow_ipc() -> Vec<u8> {
+    let batch = rows_batch();
+    let mut writer = FileWriter::try_new(Vec::new(), &parquet_schema()).unwrap();
+    writer.write(&batch.slice(0, 2)).unwrap();
+    writer.write(&batch.slice(2, 2)).unwrap();
+    writer.finish().unwrap();
+    writer.into_inner().unwrap()
 }
 
 /// The records of a file as provguard reads them.

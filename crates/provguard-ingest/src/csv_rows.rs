@@ -15,8 +15,12 @@
 //! and the rest of the file is rejected naming the line the row starts on. An unclosed quote
 //! therefore costs at most that much memory, not the rest of the file.
 //!
-//! Empty lines between rows are skipped by the `csv` crate and are not counted as blank lines.
-// TODO(#4): blank lines are not counted for CSV; the `csv` crate skips them unseen.
+//! Empty lines (before the header, between rows, at the end) are skipped by the `csv` crate,
+//! which locates the next row where it started looking for it, before them. So the bytes
+//! handed to the `csv` reader are watched for empty lines ([`Budget`] notes where each
+//! starts), and those right where the reader started looking are counted as blank lines, like
+//! those of JSON Lines, and the row is located after them. An empty line inside a quoted
+//! field is part of its value. A line of spaces is a row of one field.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::{self, Read};
@@ -45,6 +49,31 @@ struct Budget<R> {
     /// Byte offset where the row being read starts.
     start: Arc<AtomicU64>,
     limit: u64,
+    /// The offset and length (`\n` or `\r\n`) of every empty line delivered and not yet
+    /// claimed by [`CsvRows::skip_blanks`].
+    empty_lines: VecDeque<(u64, u64)>,
+    /// Where the line being delivered starts, and its first byte once delivered.
+    line_start: u64,
+    line_first: u8,
+}
+
+impl<R> Budget<R> {
+    /// Notes the empty lines among `bytes`, the next bytes delivered.
+    fn note_empty_lines(&mut self, bytes: &[u8]) {
+        for (i, &byte) in bytes.iter().enumerate() {
+            let at = self.delivered + i as u64;
+            if at == self.line_start {
+                self.line_first = byte;
+            }
+            if byte == b'\n' {
+                let len = at + 1 - self.line_start;
+                if len == 1 || (len == 2 && self.line_first == b'\r') {
+                    self.empty_lines.push_back((self.line_start, len));
+                }
+                self.line_start = at + 1;
+            }
+        }
+    }
 }
 
 impl<R: Read> Read for Budget<R> {
@@ -58,6 +87,7 @@ impl<R: Read> Read for Budget<R> {
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
+        self.note_empty_lines(&buf[..n]);
         self.delivered += n as u64;
         Ok(n)
     }
@@ -75,6 +105,8 @@ pub(crate) struct CsvRows<R: Read> {
     start: Arc<AtomicU64>,
     /// The line the next row starts on.
     next_line: u64,
+    /// The line and byte offset where the row just read starts, after any empty lines.
+    row_start: (u64, u64),
     file: Arc<Path>,
     compression: Compression,
     delimiter: u8,
@@ -104,6 +136,9 @@ impl<R: Read> CsvRows<R> {
             delivered: 0,
             start: start.clone(),
             limit: (opts.max_record_bytes as u64).saturating_add(CSV_BUFFER as u64),
+            empty_lines: VecDeque::new(),
+            line_start: 0,
+            line_first: 0,
         };
         // The header is read as a row of its own, so that its faults are located like a row's.
         let reader = csv::ReaderBuilder::new()
@@ -116,6 +151,7 @@ impl<R: Read> CsvRows<R> {
             reader,
             start,
             next_line: 1,
+            row_start: (1, 0),
             file,
             compression,
             delimiter,
@@ -130,11 +166,28 @@ impl<R: Read> CsvRows<R> {
     }
 
     fn locator(&self) -> Locator {
-        let (line, offset) = self
-            .record
-            .position()
-            .map_or((1, 0), |p| (p.line(), p.byte()));
+        let (line, offset) = self.row_start;
         Locator::line(self.file.clone(), line, None, Some(offset))
+    }
+
+    /// From where the `csv` reader started looking for a row (`line`, byte `offset`), moves
+    /// past the empty lines there, queueing each as blank; returns where the row starts.
+    fn skip_blanks(&mut self, mut line: u64, mut offset: u64) -> (u64, u64) {
+        let budget = self.reader.get_mut();
+        while let Some(&(at, len)) = budget.empty_lines.front() {
+            if at > offset {
+                break;
+            }
+            budget.empty_lines.pop_front();
+            // Empty lines before `offset` were inside a quoted field of an earlier row.
+            if at == offset {
+                let locator = Locator::line(self.file.clone(), line, None, Some(offset));
+                self.pending.push_back(Event::Blank(locator));
+                offset += len;
+                line += 1;
+            }
+        }
+        (line, offset)
     }
 
     /// The row as CSV (or TSV), without a line ending.
@@ -161,10 +214,45 @@ impl<R: Read> CsvRows<R> {
         self.pending.push_back(Event::Rejected(rejection));
     }
 
+    /// Rejects the rest of the file after a read error of the `csv` reader.
+    fn read_failed(&mut self, err: &csv::Error) {
+        if is_too_large(err) {
+            let line = self.next_line;
+            let start = self.start.load(Ordering::Relaxed);
+            let message = format!(
+                "the row that starts on line {line} is longer than the limit of {} bytes \
+                 (`max_record_bytes`) and does not end: records from line {line} on are lost",
+                self.max
+            );
+            let locator = Locator::line(self.file.clone(), line, None, Some(start));
+            let hint = "close the quoted field that opens in this row, or raise the record \
+                        size limit if rows this large are expected";
+            self.reject_file(locator, message, Some(hint));
+            return;
+        }
+        let position = err.position().map_or(0, csv::Position::byte);
+        let line = err.position().map_or(1, csv::Position::line);
+        let message = match err.kind() {
+            ErrorKind::Io(io) => format!(
+                "{} at byte {position} of the decompressed data: records from line \
+                     {line} on are lost",
+                self.compression.stream_error(io),
+            ),
+            _ => format!("cannot read the row: {err}"),
+        };
+        let locator = Locator::line(self.file.clone(), line, None, Some(position));
+        self.reject_file(locator, message, None);
+    }
+
     /// Reads the next row and queues what it gives.
     fn step(&mut self) {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(true) => {
+                let (line, offset) = self
+                    .record
+                    .position()
+                    .map_or((self.next_line, 0), |p| (p.line(), p.byte()));
+                self.row_start = self.skip_blanks(line, offset);
                 // The budget of the next row starts where this one ends.
                 let next = self.reader.position();
                 self.start.store(next.byte(), Ordering::Relaxed);
@@ -172,6 +260,8 @@ impl<R: Read> CsvRows<R> {
             }
             Ok(false) => {
                 self.done = true;
+                let offset = self.start.load(Ordering::Relaxed);
+                self.skip_blanks(self.next_line, offset);
                 if self.columns.is_none() {
                     let warning = Event::warning(
                         Locator::file(self.file.clone()),
@@ -181,33 +271,8 @@ impl<R: Read> CsvRows<R> {
                 }
                 return;
             }
-            Err(err) if is_too_large(&err) => {
-                let line = self.next_line;
-                let start = self.start.load(Ordering::Relaxed);
-                let message = format!(
-                    "the row that starts on line {line} is longer than the limit of {} bytes \
-                     (`max_record_bytes`) and does not end: records from line {line} on are lost",
-                    self.max
-                );
-                let locator = Locator::line(self.file.clone(), line, None, Some(start));
-                let hint = "close the quoted field that opens in this row, or raise the record \
-                            size limit if rows this large are expected";
-                self.reject_file(locator, message, Some(hint));
-                return;
-            }
             Err(err) => {
-                let position = err.position().map_or(0, csv::Position::byte);
-                let line = err.position().map_or(1, csv::Position::line);
-                let message = match err.kind() {
-                    ErrorKind::Io(io) => format!(
-                        "{} at byte {position} of the decompressed data: records from line \
-                         {line} on are lost",
-                        self.compression.stream_error(io),
-                    ),
-                    _ => format!("cannot read the row: {err}"),
-                };
-                let locator = Locator::line(self.file.clone(), line, None, Some(position));
-                self.reject_file(locator, message, None);
+                self.read_failed(&err);
                 return;
             }
         }
@@ -323,6 +388,7 @@ impl<R: Read> Iterator for CsvRows<R> {
 mod tests {
     use serde_json::json;
 
+    use crate::Event;
     use crate::test_util::{lines, read_bytes, records, rejections};
     use crate::{InputFormat, ReadOptions, Scope};
 
@@ -342,6 +408,32 @@ mod tests {
             found[1].locator.offset,
             Some(input.find("2,x").unwrap() as u64)
         );
+    }
+
+    fn blank_lines(events: &[Event]) -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Blank(locator) => locator.line,
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn empty_lines_are_counted_as_blank_wherever_they_are() {
+        // Before the header, between rows (LF and CRLF), inside a quoted field (not blank:
+        // part of the value), and at the end.
+        let input = "\nid,text\n1,a\n\n\r\n2,\"b\n\nc\"\n\n3,d\n\n\n";
+        let events = read_bytes("x.csv", input.as_bytes(), &ReadOptions::default());
+        assert_eq!(lines(&events), [3, 6, 10], "{events:?}");
+        assert_eq!(blank_lines(&events), [1, 4, 5, 9, 11, 12]);
+        assert_eq!(records(&events)[1].value["text"], "b\n\nc");
+
+        // Without a final line ending, and with no blank line at all.
+        let events = read_bytes("x.tsv", b"a\tb\n1\t2", &ReadOptions::default());
+        assert_eq!(lines(&events), [2]);
+        assert!(blank_lines(&events).is_empty(), "{events:?}");
     }
 
     #[test]
@@ -446,7 +538,7 @@ mod tests {
             rebuilt.push(b'\n');
         }
         let again = read_bytes("y.csv", &rebuilt, &ReadOptions::default());
-        let values = |events: &[crate::Event]| -> Vec<_> {
+        let values = |events: &[Event]| -> Vec<_> {
             records(events).iter().map(|r| r.value.clone()).collect()
         };
         assert_eq!(values(&again), values(&events));

@@ -40,8 +40,8 @@ pub struct RawRecord {
     pub raw: Option<Vec<u8>>,
     /// The record's row as read, a one-row slice of its Arrow batch, when
     /// [`ReadOptions::keep_raw`](crate::ReadOptions) asks for it and the record comes from
-    /// Parquet: a copy of some of the rows can then be written as Parquet with the file's own
-    /// schema. `None` for every other format.
+    /// Parquet or Arrow IPC: a copy of some of the rows can then be written in that format
+    /// with the file's own schema. `None` for every other format.
     #[serde(skip)]
     pub row: Option<RecordBatch>,
 }

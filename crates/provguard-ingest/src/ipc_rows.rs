@@ -2,14 +2,14 @@
 //! arrow's own readers.
 //!
 //! The file format (magic `ARROW1`) needs random access to its footer: an uncompressed file is
-//! read in place, a compressed one is decompressed into memory first (as Parquet is). The
+//! read in place, a compressed one is first copied to a temporary file (as Parquet is). The
 //! stream format (Hugging Face `datasets` cache files, `.arrows`) is read as it streams, so
 //! its memory stays that of one batch. Rows are located by their 0-based index in the file
 //! (`row`), counted across batches. Values become JSON as Parquet values do. A batch that
 //! cannot be read rejects the rest of the file from its first row on.
 
 use std::collections::VecDeque;
-use std::io::{Cursor, Read};
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use crate::arrow_json;
 use crate::event::{Event, RawRecord, Rejection};
 use crate::parquet_rows::guarded;
 use crate::source::{Compression, Peeked, Sniff, Stream};
+use crate::spill::spill;
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
@@ -31,6 +32,7 @@ pub(crate) fn read(
     file: Arc<Path>,
     compression: Compression,
     sniff: Sniff,
+    keep_rows: bool,
 ) -> Box<dyn Iterator<Item = Event> + Send> {
     let mut rows = Rows {
         file,
@@ -38,28 +40,22 @@ pub(crate) fn read(
         batches: None,
         row: 0,
         pending: VecDeque::new(),
+        keep: keep_rows,
     };
     let opened: Result<Result<Batches, ArrowError>, String> = if sniff.arrow_file_magic {
         match stream.into_plain_file() {
             Ok(handle) => {
                 guarded(|| FileReader::try_new(handle, None).map(|r| Box::new(r) as Batches))
             }
-            Err(mut stream) => {
-                let mut data = Vec::new();
-                if let Err(err) = stream.read_to_end(&mut data) {
-                    let message = format!(
-                        "{} at byte {} of the decompressed data: the Arrow IPC file cannot be \
-                         read",
-                        compression.stream_error(&err),
-                        data.len()
-                    );
-                    rows.fail(0, message);
+            Err(mut stream) => match spill(&mut stream) {
+                Ok(handle) => {
+                    guarded(|| FileReader::try_new(handle, None).map(|r| Box::new(r) as Batches))
+                }
+                Err(err) => {
+                    rows.fail(0, err.message(compression, "the Arrow IPC file"));
                     return Box::new(rows);
                 }
-                guarded(|| {
-                    FileReader::try_new(Cursor::new(data), None).map(|r| Box::new(r) as Batches)
-                })
-            }
+            },
         }
     } else {
         guarded(|| StreamReader::try_new(stream, None).map(|r| Box::new(r) as Batches))
@@ -86,6 +82,8 @@ struct Rows {
     /// Rows read so far.
     row: u64,
     pending: VecDeque<Event>,
+    /// Keep each record's row as a one-row slice of its batch (for writing rows back).
+    keep: bool,
 }
 
 impl Rows {
@@ -149,7 +147,7 @@ impl Rows {
                 return self.fail(self.row, message);
             }
         };
-        for row in converted {
+        for (i, row) in converted.into_iter().enumerate() {
             let locator = self.at(self.row);
             self.row += 1;
             for message in row.warnings {
@@ -160,7 +158,7 @@ impl Rows {
                 locator,
                 value: row.value,
                 raw: None,
-                row: None,
+                row: self.keep.then(|| batch.slice(i, 1)),
             }));
         }
     }

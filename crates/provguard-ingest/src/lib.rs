@@ -41,6 +41,7 @@ mod locator;
 mod parquet_rows;
 pub mod schema;
 mod source;
+mod spill;
 #[cfg(test)]
 mod test_util;
 mod text;
@@ -216,7 +217,9 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, IngestError> {
                 opts,
                 preamble.clone(),
             )),
-            InputFormat::ArrowIpc => ipc_rows::read(stream, file.clone(), compression, sniff),
+            InputFormat::ArrowIpc => {
+                ipc_rows::read(stream, file.clone(), compression, sniff, opts.keep_raw)
+            }
         }
     };
     Ok(Reader {

@@ -7,12 +7,10 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder,
@@ -23,6 +21,7 @@ use crate::Locator;
 use crate::arrow_json;
 use crate::event::{Event, RawRecord, Rejection};
 use crate::source::{Compression, Peeked, Stream};
+use crate::spill::spill;
 
 /// Rows per batch: small enough to keep memory flat, large enough to amortise decoding.
 const BATCH_ROWS: usize = 1024;
@@ -38,16 +37,8 @@ impl Input for std::fs::File {
     }
 }
 
-impl Input for Bytes {
-    fn again(&self) -> std::io::Result<Self> {
-        Ok(self.clone())
-    }
-}
-
-/// Starts reading a Parquet file. Compressed Parquet is decompressed into memory first, since
-/// Parquet needs random access (the decompression ratio limit still applies).
-// TODO(#4): spill a compressed Parquet file to a temporary file instead of memory, so that
-// memory stays flat for those too.
+/// Starts reading a Parquet file. A compressed one, or one on standard input, is first
+/// copied to a temporary file, since Parquet needs random access ([`crate::spill`]).
 pub(crate) fn read(
     stream: Peeked<Stream>,
     file: Arc<Path>,
@@ -76,17 +67,14 @@ pub(crate) fn read_with(
         Ok(handle) => return Box::new(Rows::start(handle, file, options, keep_rows)),
         Err(stream) => stream,
     };
-    let mut data = Vec::new();
-    if let Err(err) = stream.read_to_end(&mut data) {
-        let message = format!(
-            "{} at byte {} of the decompressed data: the Parquet file cannot be read",
-            compression.stream_error(&err),
-            data.len()
-        );
-        let rejection = Rejection::file(Locator::file(file), message);
-        return Box::new(std::iter::once(Event::Rejected(rejection)));
+    match spill(&mut stream) {
+        Ok(handle) => Box::new(Rows::start(handle, file, options, keep_rows)),
+        Err(err) => {
+            let message = err.message(compression, "the Parquet file");
+            let rejection = Rejection::file(Locator::file(file), message);
+            Box::new(std::iter::once(Event::Rejected(rejection)))
+        }
     }
-    Box::new(Rows::start(Bytes::from(data), file, options, keep_rows))
 }
 
 /// The row group being read.

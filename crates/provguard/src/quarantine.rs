@@ -12,13 +12,13 @@
 //!   rejected element that is valid JSON (a number, a list) as the bytes read;
 //! - Parquet: the rows as read (one-row slices of the reader's Arrow batches), written by
 //!   `ArrowWriter` with the input's Arrow schema, zstd-compressed;
-//! - Arrow IPC: each record as one line of compact JSON, in a file named after the input with
-//!   `.jsonl` added (`train.arrow.jsonl`).
+//! - Arrow IPC: the rows as read, written by arrow's IPC `FileWriter` with the input's Arrow
+//!   schema (the IPC file format, also for an input in the stream format).
 //!
 //! Beside each quarantine file, `<file>.reasons.jsonl` holds one line per rejection, in
 //! order: the locator, the field, the message, the hint, the scope, and `quarantined_line`,
-//! the 1-based line of the quarantine file that holds the record (for JSON arrays and
-//! Parquet the 1-based element or row; `null` when the reader could not keep its bytes, as
+//! the 1-based line of the quarantine file that holds the record (for JSON arrays, Parquet
+//! and Arrow IPC the 1-based element or row; `null` when the reader could not keep its bytes, as
 //! for the lost rest of a truncated file or a JSON array element that is not valid JSON). A
 //! file rejected as a
 //! whole before any record of it was read (a JSON array saved as `.jsonl`, a damaged Parquet
@@ -33,6 +33,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 
 use arrow::array::RecordBatch;
+use arrow::ipc::writer::FileWriter;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -87,6 +88,8 @@ enum Layout {
     JsonArray,
     /// Parquet rows.
     Parquet,
+    /// Arrow IPC rows (the file format).
+    ArrowIpc,
 }
 
 impl Layout {
@@ -94,6 +97,7 @@ impl Layout {
         match format {
             InputFormat::JsonArray => Layout::JsonArray,
             InputFormat::Parquet => Layout::Parquet,
+            InputFormat::ArrowIpc => Layout::ArrowIpc,
             _ => Layout::Lines,
         }
     }
@@ -106,6 +110,8 @@ struct Output {
     out: Option<BufWriter<fs_err::File>>,
     /// The Parquet writer, created with the schema of the first row.
     parquet: Option<ArrowWriter<BufWriter<fs_err::File>>>,
+    /// The Arrow IPC writer, created with the schema of the first row.
+    ipc: Option<FileWriter<BufWriter<fs_err::File>>>,
     /// Lines (elements, rows) of records written.
     lines: u64,
 }
@@ -117,6 +123,7 @@ impl Output {
             layout,
             out: None,
             parquet: None,
+            ipc: None,
             lines: 0,
         }
     }
@@ -161,22 +168,34 @@ impl Output {
         Ok(self.lines)
     }
 
-    /// Writes one Parquet row (a one-row batch), creating the file with its schema.
+    /// Writes one row (a one-row batch) as Parquet or Arrow IPC, by the layout, creating the
+    /// file with the row's schema.
     fn row(&mut self, row: &RecordBatch) -> Result<u64, QuarantineError> {
-        let parquet_failed = |path: &Path, err| failed(path)(std::io::Error::other(err));
-        if self.parquet.is_none() {
-            let file = BufWriter::new(self.create()?);
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                .build();
-            let writer = ArrowWriter::try_new(file, row.schema(), Some(props))
-                .map_err(|err| parquet_failed(&self.path, err))?;
-            self.parquet = Some(writer);
+        let path = self.path.clone();
+        let arrow_failed =
+            |err: &dyn std::fmt::Display| failed(&path)(std::io::Error::other(err.to_string()));
+        if self.layout == Layout::ArrowIpc {
+            if self.ipc.is_none() {
+                let file = BufWriter::new(self.create()?);
+                let writer =
+                    FileWriter::try_new(file, &row.schema()).map_err(|e| arrow_failed(&e))?;
+                self.ipc = Some(writer);
+            }
+            let writer = self.ipc.as_mut().expect("created above");
+            writer.write(row).map_err(|e| arrow_failed(&e))?;
+        } else {
+            if self.parquet.is_none() {
+                let file = BufWriter::new(self.create()?);
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .build();
+                let writer = ArrowWriter::try_new(file, row.schema(), Some(props))
+                    .map_err(|e| arrow_failed(&e))?;
+                self.parquet = Some(writer);
+            }
+            let writer = self.parquet.as_mut().expect("created above");
+            writer.write(row).map_err(|e| arrow_failed(&e))?;
         }
-        let writer = self.parquet.as_mut().expect("created above");
-        writer
-            .write(row)
-            .map_err(|err| parquet_failed(&self.path, err))?;
         self.lines += 1;
         Ok(self.lines)
     }
@@ -189,6 +208,15 @@ impl Output {
             out.flush().map_err(failed(&self.path))?;
         }
         if let Some(writer) = self.parquet.take() {
+            let mut out = writer
+                .into_inner()
+                .map_err(|err| failed(&self.path)(std::io::Error::other(err)))?;
+            out.flush().map_err(failed(&self.path))?;
+        }
+        if let Some(mut writer) = self.ipc.take() {
+            writer
+                .finish()
+                .map_err(|err| failed(&self.path)(std::io::Error::other(err)))?;
             let mut out = writer
                 .into_inner()
                 .map_err(|err| failed(&self.path)(std::io::Error::other(err)))?;
@@ -361,15 +389,15 @@ impl<'o> Sink<'o> {
     }
 }
 
-/// Writes a record that was read: its row in Parquet (when the reader kept it), else a line
-/// or array element. Returns where it was written.
+/// Writes a record that was read: its row in Parquet or Arrow IPC (when the reader kept it),
+/// else a line or array element. Returns where it was written.
 fn write_record(
     output: &mut Output,
     format: InputFormat,
     record: &provguard_ingest::RawRecord,
     preamble: Option<&[u8]>,
 ) -> Result<Option<u64>, QuarantineError> {
-    if output.layout == Layout::Parquet {
+    if matches!(output.layout, Layout::Parquet | Layout::ArrowIpc) {
         return match &record.row {
             Some(row) => output.row(row).map(Some),
             None => Ok(None),
@@ -446,8 +474,7 @@ fn mirrored(input: &Path) -> PathBuf {
     }
 }
 
-/// The output name of an input: mirrored, without a compression suffix, with `.jsonl` added
-/// when records are written as JSON Lines rather than in the input's format (Arrow IPC).
+/// The output name of an input: mirrored, without a compression suffix.
 fn output_name(input: &Path, format: InputFormat) -> PathBuf {
     if input == Path::new(STDIN_PATH) {
         return PathBuf::from(match format {
@@ -455,6 +482,7 @@ fn output_name(input: &Path, format: InputFormat) -> PathBuf {
             InputFormat::Tsv => "stdin.tsv",
             InputFormat::JsonArray => "stdin.json",
             InputFormat::Parquet => "stdin.parquet",
+            InputFormat::ArrowIpc => "stdin.arrow",
             _ => "stdin.jsonl",
         });
     }
@@ -467,9 +495,6 @@ fn output_name(input: &Path, format: InputFormat) -> PathBuf {
             name.truncate(name.len() - suffix.len());
             break;
         }
-    }
-    if format == InputFormat::ArrowIpc {
-        name.push_str(".jsonl");
     }
     PathBuf::from(name)
 }
@@ -487,7 +512,7 @@ mod tests {
                 "data/train.jsonl",
             ),
             ("/abs/x/t.parquet", InputFormat::Parquet, "abs/x/t.parquet"),
-            ("t.arrow", InputFormat::ArrowIpc, "t.arrow.jsonl"),
+            ("t.arrow", InputFormat::ArrowIpc, "t.arrow"),
             ("../up/a.csv.XZ", InputFormat::Csv, "up/a.csv"),
             ("./a.json.gz", InputFormat::JsonArray, "a.json"),
             ("-", InputFormat::JsonLines, "stdin.jsonl"),
