@@ -67,6 +67,9 @@ impl FingerprintIndex {
             at = end;
         }
         drop(triples);
+        // Pushed one by one, the arrays have grown by doubling: give back the slack.
+        keys.shrink_to_fit();
+        sets.shrink_to_fit();
         index.keys = keys;
         index.sets = sets;
         index.reindex();
