@@ -310,6 +310,120 @@ fn a_tampered_segment_is_detected_and_named() {
     assert!(stdout.contains("ok: the chain is whole"), "{stdout}");
 }
 
+/// Runs a reading or writing command on `ledger`; returns its exit code and standard error.
+fn run(ledger: &Path, args: &[&str]) -> (i32, String) {
+    let out = provguard(ledger).args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_tampered_manifest_is_found_by_verify_and_refused_by_every_reader() {
+    let base = three_registrations();
+    let original = base.path().join("ledger");
+    let batch = base.path().join("batch.jsonl");
+    std::fs::write(&batch, "{\"output\": \"a text\"}\n").unwrap();
+    let edit = |name: &str, change: &dyn Fn(&mut Value)| {
+        let ledger = base.path().join(name);
+        copy_dir(&original, &ledger);
+        let path = ledger.join("manifest.json");
+        let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        change(&mut manifest);
+        std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+        ledger
+    };
+
+    let cases: [(&str, &dyn Fn(&mut Value)); 5] = [
+        // A model's source turned human: only the manifest's copy of its origin changes.
+        ("origin", &|m| m["sources"][0]["origin"] = "human".into()),
+        ("curated", &|m| m["sources"][0]["curated"] = true.into()),
+        // A link (with its file left in place) cut out of the chain.
+        ("cut", &|m| {
+            m["chain"].as_array_mut().unwrap().remove(1);
+        }),
+        ("head", &|m| m["head"] = "1".repeat(64).into()),
+        // A link pointed outside the ledger.
+        ("outside", &|m| {
+            m["chain"][0]["file"] = "../ledger/segments/fingerprints-000001.parquet".into()
+        }),
+    ];
+    for (name, change) in cases {
+        let ledger = edit(name, change);
+        let (code, stdout) = verify(&ledger);
+        assert_eq!(code, 1, "{name}: verify passed:\n{stdout}");
+        assert!(stdout.contains("chain: "), "{name}: {stdout}");
+        for args in [
+            &["scan", "--home", "m"][..],
+            &["ledger", "stats"][..],
+            &["query", "SELECT count(*) FROM fingerprints"][..],
+        ] {
+            let mut args = args.to_vec();
+            if args[0] == "scan" {
+                args.push(batch.to_str().unwrap());
+            }
+            let (code, stderr) = run(&ledger, &args);
+            assert_eq!(
+                code,
+                2,
+                "{name}: `{}` used a broken ledger: {stderr}",
+                args.join(" ")
+            );
+            assert!(stderr.contains("is damaged"), "{name}: {stderr}");
+        }
+        let (code, stderr) = run(
+            &ledger,
+            &[
+                "register",
+                "--source",
+                "more",
+                "--origin",
+                "human",
+                batch.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            code, 2,
+            "{name}: register added to a broken ledger: {stderr}"
+        );
+    }
+
+    // SQL reads no segment whose hash differs from its link.
+    let ledger = base.path().join("forged");
+    copy_dir(&original, &ledger);
+    let path = ledger.join("segments/fingerprints-000002.parquet");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    std::fs::write(&path, bytes).unwrap();
+    let (code, stderr) = run(&ledger, &["query", "SELECT count(*) FROM fingerprints"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("fingerprints-000002.parquet"), "{stderr}");
+
+    // A ledger whose manifest is gone is refused, not started anew over its files.
+    let ledger = base.path().join("headless");
+    copy_dir(&original, &ledger);
+    std::fs::remove_file(ledger.join("manifest.json")).unwrap();
+    let before = std::fs::read(ledger.join("segments/fingerprints-000001.parquet")).unwrap();
+    let (code, stderr) = run(
+        &ledger,
+        &[
+            "register",
+            "--source",
+            "more",
+            "--origin",
+            "human",
+            batch.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no `manifest.json`"), "{stderr}");
+    let after = std::fs::read(ledger.join("segments/fingerprints-000001.parquet")).unwrap();
+    assert_eq!(before, after);
+    assert!(!ledger.join("manifest.json").exists());
+}
+
 #[test]
 fn verify_stats_and_query_work_on_a_ledger_of_the_shared_data() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,6 +82,14 @@ pub enum LedgerError {
         /// What this build implements.
         expected: String,
     },
+    /// The manifest's chain or seal is broken, or the folder is a damaged ledger.
+    #[error("ledger `{path}` is damaged: {what}; `provguard ledger verify` lists every problem")]
+    Broken {
+        /// The ledger folder.
+        path: PathBuf,
+        /// The first problem found.
+        what: String,
+    },
     /// A segment does not match what the manifest says about it.
     #[error("ledger segment `{path}` is damaged: {what}")]
     Segment {

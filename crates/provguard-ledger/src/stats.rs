@@ -149,18 +149,22 @@ pub struct TableFiles {
 }
 
 impl TableFiles {
-    /// Reads the manifest of the ledger in `dir` (no lock, no index) and resolves the paths
-    /// of its segments, under their `.tmp` names where a killed writer left them so.
+    /// Reads the manifest of the ledger in `dir` (no lock, no index), checks every segment's
+    /// size and hash against its link, and resolves their paths, under their `.tmp` names
+    /// where a killed writer left them so.
     pub fn read(dir: &Path) -> Result<Self, LedgerError> {
         let manifest = Manifest::read(dir)?;
         let paths = |kind| -> Result<Vec<PathBuf>, LedgerError> {
             manifest
                 .files(dir, kind)
-                .map(|(_, path)| {
-                    files::resolve_listed(&path).ok_or_else(|| LedgerError::Segment {
-                        what: "the file is missing".to_owned(),
-                        path,
-                    })
+                .map(|(entry, path)| {
+                    let found =
+                        files::resolve_listed(&path).ok_or_else(|| LedgerError::Segment {
+                            what: "the file is missing".to_owned(),
+                            path: path.clone(),
+                        })?;
+                    check_file(&found, entry)?;
+                    Ok(found)
                 })
                 .collect()
         };
@@ -170,4 +174,22 @@ impl TableFiles {
             sources: summarise(&manifest),
         })
     }
+}
+
+/// Streams a listed file through blake3 and checks its size and hash against its link.
+fn check_file(path: &Path, entry: &crate::manifest::ChainEntry) -> Result<(), LedgerError> {
+    let mut hasher = blake3::Hasher::new();
+    let file = fs::File::open(path)?;
+    let size = std::io::copy(&mut std::io::BufReader::new(file), &mut hasher)?;
+    let what = if size != entry.size {
+        format!("it holds {size} bytes, the manifest says {}", entry.size)
+    } else if hasher.finalize().to_hex().as_str() != entry.blake3 {
+        "its blake3 hash differs from the manifest's".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(LedgerError::Segment {
+        path: path.to_owned(),
+        what,
+    })
 }

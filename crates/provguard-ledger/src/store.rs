@@ -151,12 +151,28 @@ impl Ledger {
     }
 
     /// Opens the ledger in `dir`, or an empty one that the first commit will create.
+    ///
+    /// A folder that holds segments or filters but no manifest is a damaged ledger, refused:
+    /// starting a new one there would write over its files.
     pub fn open_or_new(dir: &Path) -> Result<Self, LedgerError> {
         if dir.join(MANIFEST).is_file() {
-            Self::open(dir)
-        } else {
-            Ok(Self::empty(dir, Manifest::empty()))
+            return Self::open(dir);
         }
+        for folder in [SEGMENTS, FILTERS] {
+            let holds_files = fs::read_dir(dir.join(folder))
+                .map(|mut items| items.next().is_some())
+                .unwrap_or(false);
+            if holds_files {
+                return Err(LedgerError::Broken {
+                    path: dir.to_owned(),
+                    what: format!(
+                        "it has a `{folder}` folder with files but no `{MANIFEST}` (removed or \
+                         lost); restore the manifest, or move the folder away to start anew"
+                    ),
+                });
+            }
+        }
+        Ok(Self::empty(dir, Manifest::empty()))
     }
 
     fn empty(dir: &Path, manifest: Manifest) -> Self {
@@ -449,7 +465,7 @@ impl Ledger {
 
     /// Writes `manifest` (the commit point), renames the files written aside for it and
     /// flushes the folders.
-    fn commit(&mut self, manifest: Manifest, written: &[String]) -> Result<(), LedgerError> {
+    fn commit(&mut self, mut manifest: Manifest, written: &[String]) -> Result<(), LedgerError> {
         manifest.write(&self.dir)?;
         self.manifest = manifest;
         for file in written {

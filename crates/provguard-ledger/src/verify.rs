@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::LedgerError;
 use crate::files::{self, TMP};
-use crate::manifest::{GENESIS, Manifest};
+use crate::manifest::{Manifest, inside_ledger};
 use crate::store::{FILTERS, SEGMENTS};
 
 /// What is wrong with one file or link of the ledger.
@@ -24,7 +24,8 @@ pub enum ProblemKind {
     Reordered,
     /// A file in the ledger's folders that the chain does not list.
     Added,
-    /// A link of the chain does not follow the one before it.
+    /// A link of the chain does not follow the one before it, names a file twice or outside
+    /// the ledger's folders, or the manifest's head or seal does not match.
     Chain,
 }
 
@@ -71,36 +72,16 @@ impl Verification {
 ///
 /// Errors only when there is no ledger or its manifest cannot be read; damage is reported.
 pub fn verify(dir: &Path) -> Result<Verification, LedgerError> {
-    let manifest = Manifest::read(dir)?;
+    let manifest = Manifest::read_unchecked(dir)?;
     let mut problems = Vec::new();
     let mut notes = Vec::new();
 
-    // The links: each names the hash of the one before it.
-    let mut prev = GENESIS.to_owned();
-    for (i, entry) in manifest.chain.iter().enumerate() {
-        if entry.prev != prev || entry.seq != i as u64 + 1 {
-            let after = i
-                .checked_sub(1)
-                .map_or("the start of the chain".to_owned(), |j| {
-                    format!("`{}`", manifest.chain[j].file)
-                });
-            problems.push(Problem {
-                kind: ProblemKind::Chain,
-                file: entry.file.clone(),
-                message: format!(
-                    "link {} does not follow {after}: a link was removed, inserted, edited or \
-                     reordered in the manifest",
-                    i + 1
-                ),
-            });
-        }
-        prev = entry.hash();
-    }
-    if manifest.head != prev {
+    // The manifest on its own: links, head, seal, where its files lie.
+    for p in manifest.problems() {
         problems.push(Problem {
             kind: ProblemKind::Chain,
-            file: "manifest.json".to_owned(),
-            message: "the manifest's head is not the hash of its last link".to_owned(),
+            file: p.file,
+            message: p.message,
         });
     }
 
@@ -111,7 +92,12 @@ pub fn verify(dir: &Path) -> Result<Verification, LedgerError> {
         .map(|e| (e.blake3.as_str(), e.file.as_str()))
         .collect();
     let mut checked = 0;
-    for entry in &manifest.chain {
+    // A file outside the ledger's folders is never read: the chain problem names it.
+    for entry in manifest
+        .chain
+        .iter()
+        .filter(|e| inside_ledger(&e.file, e.kind))
+    {
         let path = dir.join(&entry.file);
         let Some(found) = files::resolve_listed(&path) else {
             problems.push(Problem {
