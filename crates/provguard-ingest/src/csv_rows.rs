@@ -55,24 +55,92 @@ struct Budget<R> {
     /// Where the line being delivered starts, and its first byte once delivered.
     line_start: u64,
     line_first: u8,
+    /// The offsets of the `\n` delivered and not yet passed by [`Budget::line_at`], and how
+    /// many were passed: lines are counted here, from the bytes, whatever the line endings.
+    newlines: VecDeque<(u64, bool)>,
+    newlines_passed: u64,
+    /// The last byte delivered (a `\n` after a `\r` ends a `\r\n`).
+    last_byte: u8,
+    /// The last answer of [`Budget::locate`]: asked again for the same offset, it gives the
+    /// same answer.
+    located: Option<(u64, (u64, u64))>,
+    /// RFC 4180 quoting as the `csv` crate reads it, followed byte by byte, so that a quoted
+    /// field still open at the end of the input is found (the `csv` crate ends it there
+    /// without a word); and the offset where the open quoted field started.
+    quote: Quote,
+    quote_opened: u64,
+    delimiter: u8,
+    /// The input has ended.
+    eof: bool,
+}
+
+/// Where a byte falls in CSV quoting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A `"` inside a quoted field: the field's end, or the first of `""`.
+    ClosingOrEscaped,
 }
 
 impl<R> Budget<R> {
-    /// Notes the empty lines among `bytes`, the next bytes delivered.
-    fn note_empty_lines(&mut self, bytes: &[u8]) {
+    /// Notes the empty lines, the line ends and the quoting among `bytes`, the next bytes
+    /// delivered.
+    fn watch(&mut self, bytes: &[u8]) {
         for (i, &byte) in bytes.iter().enumerate() {
             let at = self.delivered + i as u64;
             if at == self.line_start {
                 self.line_first = byte;
             }
             if byte == b'\n' {
+                self.newlines.push_back((at, self.last_byte == b'\r'));
                 let len = at + 1 - self.line_start;
                 if len == 1 || (len == 2 && self.line_first == b'\r') {
                     self.empty_lines.push_back((self.line_start, len));
                 }
                 self.line_start = at + 1;
             }
+            let ends_field = byte == self.delimiter || byte == b'\n' || byte == b'\r';
+            self.quote = match (self.quote, byte) {
+                (Quote::Quoted, b'"') => Quote::ClosingOrEscaped,
+                // Inside a quoted field, and `""` there is one `"`: still quoted.
+                (Quote::Quoted, _) | (Quote::ClosingOrEscaped, b'"') => Quote::Quoted,
+                (Quote::FieldStart, b'"') => {
+                    self.quote_opened = at;
+                    Quote::Quoted
+                }
+                _ if ends_field => Quote::FieldStart,
+                _ => Quote::Unquoted,
+            };
+            self.last_byte = byte;
         }
+    }
+
+    /// The line and offset where something the `csv` crate places at `offset` starts: with
+    /// `\r\n` endings it ends a row at the `\r`, so what follows is placed on the `\n`,
+    /// which belongs to the line before. Offsets asked for must not decrease.
+    fn locate(&mut self, offset: u64) -> (u64, u64) {
+        if let Some((at, found)) = self.located
+            && at == offset
+        {
+            return found;
+        }
+        let mut found = (self.line_at(offset), offset);
+        if self.newlines.front() == Some(&(offset, true)) {
+            found = (self.line_at(offset + 1), offset + 1);
+        }
+        self.located = Some((offset, found));
+        found
+    }
+
+    /// The 1-based line of the byte at `offset`; offsets asked for must not decrease.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.newlines.front().is_some_and(|&(at, _)| at < offset) {
+            self.newlines.pop_front();
+            self.newlines_passed += 1;
+        }
+        self.newlines_passed + 1
     }
 }
 
@@ -87,7 +155,8 @@ impl<R: Read> Read for Budget<R> {
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
-        self.note_empty_lines(&buf[..n]);
+        self.eof |= n == 0 && want > 0;
+        self.watch(&buf[..n]);
         self.delivered += n as u64;
         Ok(n)
     }
@@ -139,6 +208,14 @@ impl<R: Read> CsvRows<R> {
             empty_lines: VecDeque::new(),
             line_start: 0,
             line_first: 0,
+            newlines: VecDeque::new(),
+            newlines_passed: 0,
+            last_byte: 0,
+            located: None,
+            quote: Quote::FieldStart,
+            quote_opened: 0,
+            delimiter,
+            eof: false,
         };
         // The header is read as a row of its own, so that its faults are located like a row's.
         let reader = csv::ReaderBuilder::new()
@@ -214,6 +291,27 @@ impl<R: Read> CsvRows<R> {
         self.pending.push_back(Event::Rejected(rejection));
     }
 
+    /// True (and the rest of the file rejected) when the row just read, ending at `end`, ends
+    /// with the input inside a quoted field: the `csv` crate gives such a row back with the
+    /// rest of the file as its last field.
+    fn unclosed_quote(&mut self, end: u64) -> bool {
+        let budget = self.reader.get_mut();
+        if !(budget.eof && budget.quote == Quote::Quoted && end >= budget.delivered) {
+            return false;
+        }
+        let opened = budget.quote_opened;
+        let quote_line = budget.line_at(opened);
+        let (line, offset) = self.row_start;
+        let message = format!(
+            "the quoted field that opens on line {quote_line} is never closed: the rest of the \
+             file is one unterminated field, and records from line {line} on are lost"
+        );
+        let locator = Locator::line(self.file.clone(), line, None, Some(offset));
+        let hint = "close the quote (a `\"` inside a quoted field is written `\"\"`)";
+        self.reject_file(locator, message, Some(hint));
+        true
+    }
+
     /// Rejects the rest of the file after a read error of the `csv` reader.
     fn read_failed(&mut self, err: &csv::Error) {
         if is_too_large(err) {
@@ -230,8 +328,10 @@ impl<R: Read> CsvRows<R> {
             self.reject_file(locator, message, Some(hint));
             return;
         }
-        let position = err.position().map_or(0, csv::Position::byte);
-        let line = err.position().map_or(1, csv::Position::line);
+        let (line, position) = self
+            .reader
+            .get_mut()
+            .locate(err.position().map_or(0, csv::Position::byte));
         let message = match err.kind() {
             ErrorKind::Io(io) => format!(
                 "{} at byte {position} of the decompressed data: records from line \
@@ -248,20 +348,27 @@ impl<R: Read> CsvRows<R> {
     fn step(&mut self) {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(true) => {
-                let (line, offset) = self
+                // Lines are counted from the bytes (the `csv` crate's own count is off with
+                // `\r\n` endings); the row starts after any empty lines.
+                let offset = self
                     .record
                     .position()
-                    .map_or((self.next_line, 0), |p| (p.line(), p.byte()));
+                    .map_or_else(|| self.start.load(Ordering::Relaxed), csv::Position::byte);
+                let (line, offset) = self.reader.get_mut().locate(offset);
                 self.row_start = self.skip_blanks(line, offset);
                 // The budget of the next row starts where this one ends.
-                let next = self.reader.position();
-                self.start.store(next.byte(), Ordering::Relaxed);
-                self.next_line = next.line();
+                let next = self.reader.position().byte();
+                self.start.store(next, Ordering::Relaxed);
+                self.next_line = self.reader.get_mut().locate(next).0;
+                if self.unclosed_quote(next) {
+                    return;
+                }
             }
             Ok(false) => {
                 self.done = true;
-                let offset = self.start.load(Ordering::Relaxed);
-                self.skip_blanks(self.next_line, offset);
+                let start = self.start.load(Ordering::Relaxed);
+                let (line, offset) = self.reader.get_mut().locate(start);
+                self.skip_blanks(line, offset);
                 if self.columns.is_none() {
                     let warning = Event::warning(
                         Locator::file(self.file.clone()),
@@ -434,6 +541,47 @@ mod tests {
         let events = read_bytes("x.tsv", b"a\tb\n1\t2", &ReadOptions::default());
         assert_eq!(lines(&events), [2]);
         assert!(blank_lines(&events).is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn crlf_files_are_located_by_their_real_lines() {
+        // Header, blank, row, blank, a row of one field, a row with a quoted CRLF, a row.
+        let input = "instruction,output\r\n\r\nq1,a1\r\n\r\nonlyone\r\nq3,\"a\r\nb\"\r\nq4,a4\r\n";
+        let events = read_bytes("x.csv", input.as_bytes(), &ReadOptions::default());
+        assert_eq!(lines(&events), [3, 6, 8], "{events:?}");
+        assert_eq!(blank_lines(&events), [2, 4]);
+        let rejected = rejections(&events);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].locator.line, Some(5));
+        assert_eq!(records(&events)[1].value["output"], "a\r\nb");
+    }
+
+    #[test]
+    fn a_quote_never_closed_rejects_the_rest_of_the_file_from_its_row() {
+        let input = "instruction,output\n\"a\",\"b\"\n\"c\",\"unterminated\nmore\nstuff\n";
+        let events = read_bytes("x.csv", input.as_bytes(), &ReadOptions::default());
+        assert_eq!(records(&events).len(), 1, "{events:?}");
+        let rejected = rejections(&events);
+        assert_eq!(rejected.len(), 1, "{events:?}");
+        assert_eq!(rejected[0].locator.line, Some(3));
+        assert_eq!(rejected[0].scope, Scope::File);
+        assert!(
+            rejected[0].message.contains("never closed"),
+            "{}",
+            rejected[0].message
+        );
+
+        // Closed quotes, escaped quotes and a quote inside an unquoted field are fine, with or
+        // without a final line ending.
+        for input in [
+            "a,b\n\"x \"\"y\"\"\",\"z\"",
+            "a,b\n\"x\",5 \"inch\"\n",
+            "a,b\nx,\"\"\n",
+        ] {
+            let events = read_bytes("x.csv", input.as_bytes(), &ReadOptions::default());
+            assert!(rejections(&events).is_empty(), "{input:?}: {events:?}");
+            assert_eq!(records(&events).len(), 1, "{input:?}");
+        }
     }
 
     #[test]

@@ -159,9 +159,8 @@ impl Ledger {
             return Self::open(dir);
         }
         for folder in [SEGMENTS, FILTERS] {
-            let holds_files = fs::read_dir(dir.join(folder))
-                .map(|mut items| items.next().is_some())
-                .unwrap_or(false);
+            let holds_files =
+                fs::read_dir(dir.join(folder)).is_ok_and(|mut items| items.next().is_some());
             if holds_files {
                 return Err(LedgerError::Broken {
                     path: dir.to_owned(),
