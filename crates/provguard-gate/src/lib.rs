@@ -7,6 +7,7 @@
 //! and every reason names the limit, the measured value and the threshold.
 #![deny(missing_docs)]
 
+mod locate;
 mod policy;
 mod verdict;
 

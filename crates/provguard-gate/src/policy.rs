@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use fs_err as fs;
 use serde::{Deserialize, Serialize};
 
+use crate::locate;
+
 /// Errors reading a policy.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -13,13 +15,25 @@ pub enum PolicyError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The file is not a valid policy.
-    #[error("policy `{path}` is not valid: {message}")]
+    #[error("{}: {message}", location(path, *line_column))]
     Invalid {
         /// The policy file.
         path: PathBuf,
+        /// Where in the file, as 1-based line and column (in characters), when known.
+        line_column: Option<(usize, usize)>,
+        /// The key the error is about, dotted (`limits.min_human_share`), when known.
+        key: Option<String>,
         /// What is wrong, naming the key.
         message: String,
     },
+}
+
+/// `path:line:column`, or the path alone.
+fn location(path: &Path, line_column: Option<(usize, usize)>) -> String {
+    match line_column {
+        Some((line, column)) => format!("{}:{line}:{column}", path.display()),
+        None => path.display().to_string(),
+    }
 }
 
 /// A limit: block beyond `block`, flag beyond `flag`.
@@ -216,6 +230,11 @@ pub struct Gate {
     /// hurts it through the loop: `"flag"` (default), `"block"` or `"pass"` (not enforced).
     #[serde(default = "default_backfire")]
     pub backfire: crate::Level,
+    /// The level given when records cannot be read (a malformed line, a field of the wrong
+    /// type, a truncated file): `"block"`, `"flag"` or `"pass"`. Left out, strict mode (the
+    /// default) blocks and lenient mode flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<crate::Level>,
 }
 
 fn default_backfire() -> crate::Level {
@@ -228,6 +247,7 @@ impl Default for Gate {
             unknown: UnknownRule::default(),
             what_if: WhatIf::default(),
             backfire: default_backfire(),
+            rejected: None,
         }
     }
 }
@@ -263,12 +283,32 @@ impl Policy {
     /// assert_eq!(p.limits.max_unknown_share.unwrap().block(), Some(0.3));
     /// ```
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PolicyError> {
-        let invalid = |message: String| PolicyError::Invalid {
-            path: origin.into(),
-            message,
+        let invalid = |key: Option<Vec<String>>, offset: Option<usize>, message: String| {
+            PolicyError::Invalid {
+                path: origin.into(),
+                line_column: offset.map(|o| locate::line_column(text, o)),
+                key: key.as_deref().map(locate::dotted),
+                message,
+            }
         };
-        let policy: Self = toml::from_str(text).map_err(|e| invalid(toml_message(&e)))?;
-        policy.validate().map_err(invalid)?;
+
+        // toml's errors name the field but not the table it is in: name the whole key.
+        let policy: Self = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start);
+            let key = offset.and_then(|o| locate::key_at(text, o));
+            let mut message = e.message().trim().replace('\n', " ");
+            if let Some(key) = &key {
+                let dotted = locate::dotted(key);
+                if !message.contains(&format!("`{dotted}`")) {
+                    message = format!("`{dotted}`: {message}");
+                }
+            }
+            invalid(key, offset, message)
+        })?;
+        policy.validate().map_err(|(key, message)| {
+            let offset = locate::key_offset(text, &key);
+            invalid(Some(key), offset, message)
+        })?;
         Ok(policy)
     }
 
@@ -295,11 +335,13 @@ impl Policy {
         ]
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks what deserialising cannot; an error is the key's path and a message naming it.
+    fn validate(&self) -> Result<(), (Vec<String>, String)> {
+        let path = |parts: &[&str]| parts.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
         for (name, limit, larger_is_worse) in self.limits() {
             let Some(limit) = limit else { continue };
             validate_limit(
-                &format!("limits.{name}"),
+                path(&["limits", name]),
                 limit,
                 name.ends_with("_share"),
                 larger_is_worse,
@@ -311,25 +353,34 @@ impl Policy {
         let s = &self.sources;
         for (list, names) in [("allow", &s.allow), ("deny", &s.deny)] {
             if let Some(empty) = names.iter().position(String::is_empty) {
-                return Err(format!("`sources.{list}[{empty}]` is an empty source name"));
+                return Err((
+                    path(&["sources", list]),
+                    format!("`sources.{list}[{empty}]` is an empty source name"),
+                ));
             }
         }
         if let Some(both) = s.allow.iter().find(|a| s.deny.contains(a)) {
-            return Err(format!(
-                "source `{both}` is in both `sources.allow` and `sources.deny`"
+            return Err((
+                path(&["sources", "deny"]),
+                format!("source `{both}` is in both `sources.allow` and `sources.deny`"),
             ));
         }
         for (name, limit) in &s.max_share {
-            let key = format!("sources.max_share.{}", toml_key(name));
-            validate_limit(&key, *limit, true, true)?;
+            let key = path(&["sources", "max_share", name]);
+            let dotted = locate::dotted(&key);
             if s.deny.contains(name) {
-                return Err(format!("`{key}` caps a source that `sources.deny` denies"));
-            }
-            if !s.allow.is_empty() && !s.allow.contains(name) {
-                return Err(format!(
-                    "`{key}` caps a source that `sources.allow` does not allow"
+                return Err((
+                    key,
+                    format!("`{dotted}` caps a source that `sources.deny` denies"),
                 ));
             }
+            if !s.allow.is_empty() && !s.allow.contains(name) {
+                return Err((
+                    key,
+                    format!("`{dotted}` caps a source that `sources.allow` does not allow"),
+                ));
+            }
+            validate_limit(key, *limit, true, true)?;
         }
         Ok(())
     }
@@ -337,14 +388,15 @@ impl Policy {
 
 /// Checks one limit: at least one level, values in range, and the levels in order.
 fn validate_limit(
-    key: &str,
+    key: Vec<String>,
     limit: Limit,
     is_share: bool,
     larger_is_worse: bool,
-) -> Result<(), String> {
+) -> Result<(), (Vec<String>, String)> {
+    let dotted = locate::dotted(&key);
     let (flag, block) = (limit.flag(), limit.block());
     if flag.is_none() && block.is_none() {
-        return Err(format!("`{key}` sets neither `flag` nor `block`"));
+        return Err((key, format!("`{dotted}` sets neither `flag` nor `block`")));
     }
     for (level, value) in [("flag", flag), ("block", block)] {
         let Some(v) = value else { continue };
@@ -355,15 +407,22 @@ fn validate_limit(
             } else {
                 "a number from 0"
             };
-            return Err(format!("`{key}.{level}` is `{v}`, expected {range}"));
+            let mut at = key;
+            at.push(level.to_owned());
+            return Err((at, format!("`{dotted}.{level}` is `{v}`, expected {range}")));
         }
     }
     if let (Some(f), Some(b)) = (flag, block) {
         let ordered = if larger_is_worse { f <= b } else { f >= b };
         if !ordered {
             let word = if larger_is_worse { "above" } else { "below" };
-            return Err(format!(
-                "`{key}`: the block threshold `{b}` must lie {word} the flag threshold `{f}`"
+            let mut at = key;
+            at.push("block".to_owned());
+            return Err((
+                at,
+                format!(
+                    "`{dotted}`: the block threshold `{b}` must lie {word} the flag threshold `{f}`"
+                ),
             ));
         }
     }
@@ -381,15 +440,6 @@ pub(crate) fn toml_key(name: &str) -> String {
     } else {
         format!("{name:?}")
     }
-}
-
-/// toml's message without its source excerpt, on one line.
-fn toml_message(e: &toml::de::Error) -> String {
-    let mut message = e.message().to_owned();
-    if let Some(span) = e.span() {
-        message = format!("{message} (at byte {})", span.start);
-    }
-    message
 }
 
 #[cfg(test)]
@@ -444,6 +494,123 @@ mod tests {
         assert!(e.contains("does not allow"), "{e}");
         let e = err("[sources]\nalow = [\"a\"]\n");
         assert!(e.contains("alow"), "{e}");
+    }
+
+    #[test]
+    fn errors_give_the_line_and_column_of_the_key() {
+        let located = |text: &str| match Policy::from_toml(text, "p.toml").unwrap_err() {
+            PolicyError::Invalid {
+                line_column,
+                key,
+                message,
+                ..
+            } => (line_column, key, message),
+            PolicyError::Io(e) => panic!("{e}"),
+        };
+
+        // Unknown key: toml's span, named with its table.
+        let (at, key, message) = located("# c\n[limits]\nmax_unknwn_share = 0.2\n");
+        assert_eq!(at, Some((3, 1)));
+        assert_eq!(key.as_deref(), Some("limits.max_unknwn_share"));
+        assert!(message.contains("`limits.max_unknwn_share`"), "{message}");
+
+        // Out of range and misordered: found after parsing, located by the key's path.
+        let (at, key, _) = located("[limits]\n\n  min_human_share = 1.5\n");
+        assert_eq!(at, Some((3, 3)));
+        assert_eq!(key.as_deref(), Some("limits.min_human_share.block"));
+        let (at, _, message) =
+            located("[limits]\nmin_human_share = { flag = 0.2,\n  block = 0.4 }\n");
+        assert_eq!(at, Some((3, 3)), "{message}");
+
+        // A syntax error names the key whose line it is on.
+        let (at, key, _) = located("[gate]\nbackfire = \"flag\"\nunknown = count\n");
+        assert_eq!(at.map(|(line, _)| line), Some(3));
+        assert_eq!(key.as_deref(), Some("gate.unknown"));
+
+        let err = Policy::from_toml("[limits]\nmin_human_share = 2\n", "p.toml").unwrap_err();
+        assert!(err.to_string().starts_with("p.toml:2:1: "), "{err}");
+    }
+
+    /// Whether `a`'s threshold is at least as tight as `b`'s; a missing threshold is the
+    /// loosest.
+    fn tighter(a: Option<f64>, b: Option<f64>, larger_is_worse: bool) -> bool {
+        match (a, b) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(a), Some(b)) if larger_is_worse => a <= b,
+            (Some(a), Some(b)) => a >= b,
+        }
+    }
+
+    /// Whether policy `a` is at least as strict as `b` on every limit and gate rule; lists
+    /// the differences that say otherwise.
+    fn looser_points(a: &Policy, b: &Policy) -> Vec<String> {
+        let mut looser = Vec::new();
+        for ((name, la, worse), (_, lb, _)) in a.limits().into_iter().zip(b.limits()) {
+            for (level, get) in [
+                ("flag", Limit::flag as fn(Limit) -> _),
+                ("block", Limit::block),
+            ] {
+                if !tighter(la.and_then(get), lb.and_then(get), worse) {
+                    looser.push(format!("limits.{name}.{level}"));
+                }
+            }
+        }
+        if a.gate.backfire < b.gate.backfire {
+            looser.push("gate.backfire".to_owned());
+        }
+        // Without the key, rejected records block in strict mode.
+        let rejected = |p: &Policy| p.gate.rejected.unwrap_or(crate::Level::Block);
+        if rejected(a) < rejected(b) {
+            looser.push("gate.rejected".to_owned());
+        }
+        if a.sources.level < b.sources.level {
+            looser.push("sources.level".to_owned());
+        }
+        looser
+    }
+
+    #[test]
+    fn shipped_policies_parse_and_strict_is_tighter_than_default_and_research_looser() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        let mut policies = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let policy = Policy::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                policies.insert(name, policy);
+            }
+        }
+        let names: Vec<_> = policies.keys().map(String::as_str).collect();
+        assert!(
+            names.starts_with(&["default", "research", "strict"]),
+            "{names:?}"
+        );
+        let (default, strict, research) = (
+            &policies["default"],
+            &policies["strict"],
+            &policies["research"],
+        );
+
+        assert_eq!(looser_points(strict, default), Vec::<String>::new());
+        assert_eq!(looser_points(default, research), Vec::<String>::new());
+        assert_eq!(strict.gate.unknown, UnknownRule::CountAsSynthetic);
+        assert_eq!(strict.gate.backfire, crate::Level::Block);
+        assert_eq!(strict.gate.rejected, Some(crate::Level::Block));
+        // Research never blocks on a measurement.
+        assert!(
+            research
+                .limits()
+                .iter()
+                .all(|(_, l, _)| l.is_none_or(|l| l.block().is_none()))
+        );
+        assert!(research.gate.backfire < crate::Level::Block);
+        assert_eq!(research.gate.rejected, Some(crate::Level::Flag));
+
+        // The comparison can fail: the default is not as strict as the strict policy.
+        assert!(!looser_points(default, strict).is_empty());
+        assert!(!looser_points(research, default).is_empty());
     }
 
     #[test]

@@ -106,19 +106,22 @@ pub fn decide(policy: &Policy, m: &Measurements) -> Verdict {
     }
 
     if m.rejected > 0 {
-        let level = if m.strict { Level::Block } else { Level::Flag };
-        let mode = if m.strict {
-            "strict mode blocks them"
-        } else {
-            "lenient mode lets the rest pass"
+        let (level, mode) = match policy.gate.rejected {
+            Some(Level::Block) => (Level::Block, "the policy blocks them"),
+            Some(Level::Flag) => (Level::Flag, "the policy lets the rest pass"),
+            Some(Level::Pass) => (Level::Pass, ""),
+            None if m.strict => (Level::Block, "strict mode blocks them"),
+            None => (Level::Flag, "lenient mode lets the rest pass"),
         };
-        reasons.push(Reason {
-            limit: "strict".to_owned(),
-            level,
-            measured: Some(m.rejected as f64),
-            threshold: 0.0,
-            message: format!("{} records could not be read; {mode}", m.rejected),
-        });
+        if level > Level::Pass {
+            reasons.push(Reason {
+                limit: "strict".to_owned(),
+                level,
+                measured: Some(m.rejected as f64),
+                threshold: 0.0,
+                message: format!("{} records could not be read; {mode}", m.rejected),
+            });
+        }
     }
 
     for (name, limit, larger_is_worse) in policy.limits() {
@@ -373,5 +376,21 @@ mod tests {
         };
         assert_eq!(decide(&p, &m).level, Level::Flag);
         assert_eq!(decide(&p, &Measurements::default()).level, Level::Pass);
+    }
+
+    #[test]
+    fn the_policy_can_set_the_level_of_rejected_records_whatever_the_mode() {
+        for (text, strict, level) in [
+            ("[gate]\nrejected = \"block\"\n", false, Level::Block),
+            ("[gate]\nrejected = \"flag\"\n", true, Level::Flag),
+            ("[gate]\nrejected = \"pass\"\n", true, Level::Pass),
+        ] {
+            let m = Measurements {
+                rejected: 1,
+                strict,
+                ..Default::default()
+            };
+            assert_eq!(decide(&policy(text), &m).level, level, "{text}");
+        }
     }
 }
