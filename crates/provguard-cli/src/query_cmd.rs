@@ -11,7 +11,11 @@ use crate::output::stdout_line;
 #[derive(Debug, Args)]
 pub struct QueryArgs {
     /// One read-only SQL statement over the tables `fingerprints`, `sources` and `scans`,
-    /// e.g. `SELECT source, count(*) FROM fingerprints GROUP BY source`.
+    /// e.g. `SELECT source, count(*) FROM fingerprints GROUP BY source`. Files are read by
+    /// path (`FROM 'data/*.parquet'`), and `provguard_lineage(text)`, `provguard_origin(text)`
+    /// and `provguard_fingerprint(text)` tag texts by the ledger:
+    /// `SELECT provguard_lineage(output) AS source, count(*) FROM 'data/*.parquet' GROUP BY
+    /// source`.
     #[arg(value_name = "SQL")]
     pub sql: String,
 
@@ -35,7 +39,9 @@ pub enum QueryFormat {
 pub fn run(args: &QueryArgs) -> anyhow::Result<u8> {
     let dir = &args.ledger.ledger;
     let query = LedgerQuery::open(dir)
-        .with_context(|| format!("cannot open the ledger `{}`", dir.display()))?;
+        .with_context(|| format!("cannot open the ledger `{}`", dir.display()))?
+        .with_files()
+        .with_functions();
     let batches = query.run(&args.sql)?;
     let text = match args.format {
         QueryFormat::Table => provguard_sql::to_table(&batches)?,

@@ -14,16 +14,24 @@
 //!
 //! The tables are read from the segments the manifest listed when the ledger was opened; a
 //! commit made later is not seen, and no statement can change the ledger.
+//!
+//! Datasets are measured with the scalar functions of [`functions`] (`provguard_lineage`,
+//! `provguard_origin`, `provguard_fingerprint`; [`register_functions`], or
+//! [`LedgerQuery::with_functions`]), over files read by path once [`LedgerQuery::with_files`]
+//! allows it: `SELECT provguard_lineage(output) AS source, count(*) FROM 'data/*.parquet'
+//! GROUP BY source`.
 #![deny(missing_docs)]
 
+pub mod functions;
 mod ledger_tables;
 mod output;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 
+pub use functions::register_functions;
 pub use ledger_tables::register_ledger;
 pub use output::{to_json, to_table};
 
@@ -57,6 +65,7 @@ pub enum SqlError {
 pub struct LedgerQuery {
     context: SessionContext,
     runtime: tokio::runtime::Runtime,
+    dir: PathBuf,
 }
 
 impl std::fmt::Debug for LedgerQuery {
@@ -92,7 +101,68 @@ impl LedgerQuery {
             .map_err(SqlError::Runtime)?;
         let context = SessionContext::new();
         register_ledger(&context, dir)?;
-        Ok(Self { context, runtime })
+        Ok(Self {
+            context,
+            runtime,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Lets statements read files by their path or glob, as tables: Parquet, CSV, JSON Lines
+    /// (`.json`) and Arrow IPC, by their extension (`FROM 'data/*.parquet'`). Any file the
+    /// process can read can then be queried; statements still cannot write.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let mut ledger = provguard_ledger::Ledger::open_or_new(&dir.path().join("ledger")).unwrap();
+    /// # let source = provguard_ledger::SourceEntry {
+    /// #     name: "gpt".into(), origin: provguard_lineage::Origin::Synthetic, curated: false,
+    /// # };
+    /// # let text = provguard_ledger::TextEntry {
+    /// #     field: "output".into(),
+    /// #     fingerprint: provguard_lineage::Fingerprint::of_text("Hello.").0,
+    /// #     text: "Hello.".into(),
+    /// # };
+    /// # ledger.register(&source, vec![], [text], &Default::default()).unwrap();
+    /// let csv = dir.path().join("answers.csv");
+    /// std::fs::write(&csv, "answer\nyes\nno\n").unwrap();
+    /// let query = provguard_sql::LedgerQuery::open(&dir.path().join("ledger"))?.with_files();
+    /// let batches = query.run(&format!("SELECT count(*) AS n FROM '{}'", csv.display()))?;
+    /// assert!(provguard_sql::to_table(&batches)?.contains("| 2 |"));
+    /// # Ok::<(), provguard_sql::SqlError>(())
+    /// ```
+    #[must_use]
+    pub fn with_files(self) -> Self {
+        Self {
+            context: self.context.enable_url_table(),
+            ..self
+        }
+    }
+
+    /// Registers the [`functions`] over this ledger; it is opened (its fingerprint index
+    /// loaded) when a statement first calls `provguard_origin` or `provguard_lineage`.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let mut ledger = provguard_ledger::Ledger::open_or_new(dir.path()).unwrap();
+    /// # let source = provguard_ledger::SourceEntry {
+    /// #     name: "gpt".into(), origin: provguard_lineage::Origin::Synthetic, curated: false,
+    /// # };
+    /// # let text = provguard_ledger::TextEntry {
+    /// #     field: "output".into(),
+    /// #     fingerprint: provguard_lineage::Fingerprint::of_text("Hello.").0,
+    /// #     text: "Hello.".into(),
+    /// # };
+    /// # ledger.register(&source, vec![], [text], &Default::default()).unwrap();
+    /// let query = provguard_sql::LedgerQuery::open(dir.path())?.with_functions();
+    /// let batches = query.run("SELECT provguard_origin('Never registered.') AS origin")?;
+    /// assert!(provguard_sql::to_table(&batches)?.contains("unknown"));
+    /// # Ok::<(), provguard_sql::SqlError>(())
+    /// ```
+    #[must_use]
+    pub fn with_functions(self) -> Self {
+        functions::register_lazy(&self.context, self.dir.clone());
+        self
     }
 
     /// The session, for registering more tables or functions.
