@@ -319,6 +319,9 @@ fn run(ledger: &Path, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// A named change to a manifest.
+type Edit<'a> = (&'a str, &'a dyn Fn(&mut Value));
+
 #[test]
 fn a_tampered_manifest_is_found_by_verify_and_refused_by_every_reader() {
     let base = three_registrations();
@@ -335,7 +338,7 @@ fn a_tampered_manifest_is_found_by_verify_and_refused_by_every_reader() {
         ledger
     };
 
-    let cases: [(&str, &dyn Fn(&mut Value)); 5] = [
+    let cases: [Edit; 5] = [
         // A model's source turned human: only the manifest's copy of its origin changes.
         ("origin", &|m| m["sources"][0]["origin"] = "human".into()),
         ("curated", &|m| m["sources"][0]["curated"] = true.into()),
@@ -346,7 +349,7 @@ fn a_tampered_manifest_is_found_by_verify_and_refused_by_every_reader() {
         ("head", &|m| m["head"] = "1".repeat(64).into()),
         // A link pointed outside the ledger.
         ("outside", &|m| {
-            m["chain"][0]["file"] = "../ledger/segments/fingerprints-000001.parquet".into()
+            m["chain"][0]["file"] = "../ledger/segments/fingerprints-000001.parquet".into();
         }),
     ];
     for (name, change) in cases {

@@ -4,8 +4,11 @@
 mod cases;
 mod cli;
 mod dynamics_cli;
+mod formats_cli;
+mod html_report;
 mod ingest_cli;
 mod ledger_cli;
 mod near_cli;
 mod real_mixture;
 mod support;
+mod terminal_cli;

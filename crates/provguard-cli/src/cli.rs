@@ -20,8 +20,25 @@ pub struct Cli {
     pub command: Command,
 
     /// More detail on standard error (-v decisions, -vv per batch); `RUST_LOG` overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(
+        short,
+        long,
+        action = clap::ArgAction::Count,
+        global = true,
+        help_heading = "Global options"
+    )]
     pub verbose: u8,
+
+    /// Print only the verdict (or the report asked for) on standard output, and nothing on
+    /// standard error but errors; no progress bar.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
+    pub quiet: bool,
 }
 
 /// The subcommands.
@@ -54,6 +71,23 @@ pub enum Command {
     /// Run one read-only SQL query (DataFusion) over the ledger's tables `fingerprints`,
     /// `sources` and `scans`, and print the result as a table or as JSON.
     Query(crate::query_cmd::QueryArgs),
+    /// Check policy files.
+    #[command(subcommand)]
+    Policy(crate::policy_cmd::PolicyCommand),
+    /// Set up a folder: a starter policy `provguard-policy.toml` (the default policy) and an
+    /// empty ledger folder `.provguard/`.
+    ///
+    /// Refuses to overwrite a starter policy that exists unless `--force`; a ledger that
+    /// exists is left as it is.
+    Init(crate::init::InitArgs),
+    /// Print a shell completion script (bash, elvish, fish, powershell, zsh).
+    ///
+    /// For bash: `provguard completions bash > ~/.local/share/bash-completion/completions/provguard`.
+    Completions(crate::generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command to a folder.
+    ///
+    /// `provguard man | man -l -` reads it; `provguard man scan` prints the page of `scan`.
+    Man(crate::generate::ManArgs),
 }
 
 /// Flags of `provguard simulate`.
@@ -229,11 +263,16 @@ pub struct ScanArgs {
 
     /// What to print on standard output.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: FormatArg,
+    pub format: ScanFormatArg,
 
     /// Also write the JSON report to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Also write the report in every format to this folder (created if missing):
+    /// `report.json`, `summary.md`, `report.sarif`, `junit.xml` and `report.html`.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
 
     /// An ecosystem file describing the models this scan does not measure (TOML or JSON; see
     /// docs/ecosystem.md).
@@ -247,7 +286,7 @@ pub struct ScanArgs {
     pub record: bool,
 
     /// Write the admitted records to this folder, one file per input, in the input's format
-    /// (JSON Lines byte for byte; Parquet, Arrow and JSON arrays as JSON Lines).
+    /// (JSON Lines byte for byte; CSV and TSV rows; JSON arrays, Parquet and Arrow IPC in their own format).
     #[arg(long, value_name = "DIR")]
     pub admit: Option<PathBuf>,
 
@@ -262,6 +301,24 @@ pub struct ScanArgs {
     /// Parquet, one row per record.
     #[arg(long, value_name = "FILE")]
     pub records: Option<PathBuf>,
+}
+
+/// Output formats of `provguard scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormatArg {
+    /// A summary for people.
+    Text,
+    /// The machine report (described by `schemas/report.schema.json`).
+    Json,
+    /// A short Markdown summary for a CI job's page (`$GITHUB_STEP_SUMMARY`).
+    Markdown,
+    /// SARIF 2.1.0, for code-scanning annotations on the files.
+    Sarif,
+    /// JUnit XML, one test case per check of the policy.
+    Junit,
+    /// One self-contained HTML page with charts: composition, cross-influence between models,
+    /// and each model's alignment against its curation ratio.
+    Html,
 }
 
 /// Output formats.

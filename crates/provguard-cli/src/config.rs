@@ -11,7 +11,7 @@ use provguard::ingest::{InputFormat, PathFilter, ReadOptions};
 use crate::cli::{InputFormatArg, ReadArgs};
 
 /// The policy used when no `--policy` is given: `policies/default.toml`, built in.
-const DEFAULT_POLICY: &str = include_str!("../../../policies/default.toml");
+pub const DEFAULT_POLICY: &str = include_str!("../../../policies/default.toml");
 
 /// Reading options from flags.
 pub fn read_options(args: &ReadArgs) -> anyhow::Result<(ReadOptions, SchemaOptions)> {

@@ -4,8 +4,12 @@
 
 mod cli;
 mod config;
+mod generate;
+mod init;
 mod ledger_cmd;
 mod output;
+mod policy_cmd;
+mod progress;
 mod query_cmd;
 mod register;
 mod scan;
@@ -39,7 +43,8 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.quiet);
+    output::set_quiet(cli.quiet);
 
     let result = match &cli.command {
         Command::Register(args) => register::run(args),
@@ -47,6 +52,10 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Ledger(command) => ledger_cmd::run(command),
         Command::Query(args) => query_cmd::run(args),
+        Command::Policy(command) => Ok(policy_cmd::run(command)),
+        Command::Init(args) => init::run(args),
+        Command::Completions(args) => Ok(generate::completions(args)),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -57,8 +66,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+/// Logs on standard error: warnings by default, none but errors with `-q`, decisions with
+/// `-v`, every batch with `-vv`; `RUST_LOG` overrides.
+fn init_tracing(verbose: u8, quiet: bool) {
     let default = match verbose {
+        _ if quiet => "error",
         0 => "warn",
         1 => "provguard=debug,provguard_cli=debug,warn",
         _ => "trace",

@@ -4,6 +4,11 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Style};
+use provguard::gate::Level;
 
 use provguard::dynamics::Analysis;
 use provguard::ledger::SourceEntry;
@@ -12,6 +17,42 @@ use provguard::{Error, RegisterSummary};
 
 /// How many problems the text summary shows; the JSON report lists more.
 const SHOWN_PROBLEMS: usize = 20;
+
+/// `-q`: only the verdict or the report on standard output, only errors on standard error.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Sets `-q` for the whole command.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `-q` was given.
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Prints a note on standard error, unless quiet.
+pub fn note(text: &str) {
+    if !is_quiet() {
+        eprintln!("note: {text}");
+    }
+}
+
+/// The verdict in capitals, coloured when standard output takes colour: a terminal, and
+/// neither `NO_COLOR` set nor `CLICOLOR=0` (`CLICOLOR_FORCE` forces it).
+fn verdict_word(level: Level) -> String {
+    let word = level.as_str().to_uppercase();
+    if anstream::AutoStream::choice(&std::io::stdout()) == ColorChoice::Never {
+        return word;
+    }
+    let colour = match level {
+        Level::Pass => AnsiColor::Green,
+        Level::Flag => AnsiColor::Yellow,
+        Level::Block => AnsiColor::Red,
+    };
+    let style = Style::new().bold().fg_color(Some(colour.into()));
+    format!("{style}{word}{style:#}")
+}
 
 /// Prints a line on standard output; a closed pipe is not an error.
 pub fn stdout_line(text: &str) {
@@ -85,8 +126,10 @@ pub fn registered(source: &SourceEntry, s: &RegisterSummary, ledger: &Path) {
             count(s.records_without_text, "record")
         );
     }
-    stdout_line(&text);
-    if !s.problems.is_empty() {
+    if !is_quiet() {
+        stdout_line(&text);
+    }
+    if !s.problems.is_empty() && (s.refused || !is_quiet()) {
         let level = if s.refused { "error" } else { "warning" };
         eprintln!(
             "{level}: {} could not be read:",
@@ -113,8 +156,12 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// The summary of a scan for people.
+/// The summary of a scan for people; with `-q`, the verdict and its reasons only.
 pub fn scan_summary(r: &Report, policy: &str, recorded: Option<bool>) {
+    if is_quiet() {
+        stdout_line(verdict(r).trim_end());
+        return;
+    }
     let mut t = String::new();
     let a = &r.accounting;
     let _ = writeln!(t, "{} · home model `{}` · policy {policy}", r.tool, r.home);
@@ -138,16 +185,8 @@ pub fn scan_summary(r: &Report, policy: &str, recorded: Option<bool>) {
     composition(&mut t, r);
     dynamics(&mut t, r);
 
-    let _ = writeln!(t, "\nverdict: {}", r.verdict.as_str().to_uppercase());
-    for reason in &r.reasons {
-        let _ = writeln!(
-            t,
-            "  {:<5}  {}: {}",
-            reason.level.as_str(),
-            reason.limit,
-            reason.message
-        );
-    }
+    t.push('\n');
+    t.push_str(&verdict(r));
     match recorded {
         Some(true) => t.push_str("\nrecorded this batch's composition in the ledger\n"),
         Some(false) => t.push_str(
@@ -167,6 +206,21 @@ pub fn scan_summary(r: &Report, policy: &str, recorded: Option<bool>) {
         eprintln!("\n{}:", count(r.warnings.len() as u64, "warning"));
         eprint!("{}", problems(&r.warnings));
     }
+}
+
+/// `verdict: BLOCK` and a line per reason.
+fn verdict(r: &Report) -> String {
+    let mut t = format!("verdict: {}\n", verdict_word(r.verdict));
+    for reason in &r.reasons {
+        let _ = writeln!(
+            t,
+            "  {:<5}  {}: {}",
+            reason.level.as_str(),
+            reason.limit,
+            reason.message
+        );
+    }
+    t
 }
 
 fn composition(t: &mut String, r: &Report) {

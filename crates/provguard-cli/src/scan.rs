@@ -1,13 +1,15 @@
 //! `provguard scan`.
 
+use std::path::Path;
+
 use anyhow::Context as _;
-use provguard::Scan;
 use provguard::dynamics::Ecosystem;
 use provguard::gate::Level;
 use provguard::ledger::Ledger;
 use provguard::quarantine::Outputs;
+use provguard::{Report, Scan, formats};
 
-use crate::cli::{FormatArg, ScanArgs};
+use crate::cli::{ScanArgs, ScanFormatArg};
 use crate::{EXIT_BLOCK, EXIT_PASS, config, output};
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -32,7 +34,17 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         quarantine: args.quarantine.clone(),
         records: args.records.clone(),
     };
-    let report = scan.run_with(&ledger, &args.paths, &outputs)?;
+    // A progress bar on a terminal only, cleared before anything else is printed.
+    let bar = crate::progress::Bar::on_terminal(output::is_quiet());
+    let observer: &dyn provguard::scan::Progress = match &bar {
+        Some(bar) => bar,
+        None => &(),
+    };
+    let report = scan.run_observed(&ledger, &args.paths, &outputs, observer);
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let report = report?;
     let recorded = if args.record {
         let recorded = scan
             .record(&mut ledger, &report)
@@ -46,13 +58,44 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.report {
         fs_err::write(path, format!("{json}\n")).context("cannot write the report")?;
     }
+    if let Some(dir) = &args.report_dir {
+        write_report_dir(dir, &report, &json)?;
+    }
     match args.format {
-        FormatArg::Json => output::stdout_line(&json),
-        FormatArg::Text => output::scan_summary(&report, &policy_name, recorded),
+        ScanFormatArg::Json => output::stdout_line(&json),
+        ScanFormatArg::Text => output::scan_summary(&report, &policy_name, recorded),
+        ScanFormatArg::Markdown => output::stdout_line(&formats::markdown::summary(&report)),
+        ScanFormatArg::Sarif => output::stdout_line(&sarif(&report)?),
+        ScanFormatArg::Junit => output::stdout_line(&formats::junit::xml(&report)),
+        ScanFormatArg::Html => output::stdout_line(&formats::html::render(&report)),
     }
     Ok(if report.verdict == Level::Block {
         EXIT_BLOCK
     } else {
         EXIT_PASS
     })
+}
+
+/// The report in every format, each file as `--format` prints it: `report.json`, `summary.md`,
+/// `report.sarif`, `junit.xml` and `report.html` in `dir`, created if missing.
+fn write_report_dir(dir: &Path, report: &Report, json: &str) -> anyhow::Result<()> {
+    fs_err::create_dir_all(dir).context("cannot create the report folder")?;
+    let files = [
+        ("report.json", json.to_owned()),
+        ("summary.md", formats::markdown::summary(report)),
+        ("report.sarif", sarif(report)?),
+        ("junit.xml", formats::junit::xml(report)),
+        ("report.html", formats::html::render(report)),
+    ];
+    for (name, text) in files {
+        fs_err::write(dir.join(name), format!("{text}\n")).context("cannot write the report")?;
+    }
+    Ok(())
+}
+
+/// The SARIF log, with file locations relative to the current folder.
+fn sarif(report: &Report) -> anyhow::Result<String> {
+    let base = std::env::current_dir().context("cannot read the current folder")?;
+    let log = formats::sarif::log(report, &base);
+    serde_json::to_string_pretty(&log).context("cannot encode the SARIF log")
 }

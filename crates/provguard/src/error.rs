@@ -19,6 +19,9 @@ pub enum Error {
     /// Admitted or quarantined records could not be written.
     #[error("cannot write records aside")]
     Quarantine(#[from] crate::quarantine::QuarantineError),
+    /// A record batch could not be tagged or tallied.
+    #[error("cannot tag the record batch")]
+    Batch(#[from] crate::batch::BatchError),
     /// The field paths found no text in any record.
     #[error("the field paths `{fields}` found no text in any of the {records} records")]
     NoText {

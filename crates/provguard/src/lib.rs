@@ -5,10 +5,13 @@
 //! The stages live in their own crates, re-exported here: [`ingest`] reads records,
 //! [`lineage`] fingerprints and attributes them, [`ledger`] stores what each source wrote,
 //! [`dynamics`] models the ecosystem and [`gate`] decides. This crate joins them:
-//! [`register()`] fills the ledger and [`Scan`] runs the main job.
+//! [`register()`] fills the ledger and [`Scan`] runs the main job; [`formats`] writes its
+//! report for CI (Markdown, SARIF, JUnit XML).
 #![deny(missing_docs)]
 
+pub mod batch;
 mod error;
+pub mod formats;
 pub mod quarantine;
 pub mod records;
 pub mod register;

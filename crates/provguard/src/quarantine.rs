@@ -17,11 +17,10 @@
 //!
 //! Beside each quarantine file, `<file>.reasons.jsonl` holds one line per rejection, in
 //! order: the locator, the field, the message, the hint, the scope, and `quarantined_line`,
-//! the 1-based line of the quarantine file that holds the record (for JSON arrays, Parquet
-//! and Arrow IPC the 1-based element or row; `null` when the reader could not keep its bytes, as
-//! for the lost rest of a truncated file or a JSON array element that is not valid JSON). A
-//! file rejected as a
-//! whole before any record of it was read (a JSON array saved as `.jsonl`, a damaged Parquet
+//! which record of the quarantine file holds it, from 1 (its line for JSON Lines, its row
+//! after the header for CSV and TSV, its element or row for JSON arrays, Parquet and Arrow
+//! IPC; `null` when the reader could not keep its bytes, as for the lost rest of a truncated
+//! file or a JSON array element that is not valid JSON). A file rejected as a whole before any record of it was read (a JSON array saved as `.jsonl`, a damaged Parquet
 //! footer) is copied into the quarantine folder as it is, under its own name.
 //!
 //! So for every input, the admitted file and the quarantine file together hold every record

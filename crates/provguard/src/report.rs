@@ -13,7 +13,7 @@ use provguard_ingest::{Discovery, Locator, Scope};
 use provguard_ledger::RecordedScan;
 use serde::Serialize;
 
-/// Version of the report's layout; `schema/report.schema.json` describes it.
+/// Version of the report's layout; `schemas/report.schema.json` describes it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How many problems a report lists; the rest are counted in `errors_not_listed`.

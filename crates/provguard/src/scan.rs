@@ -1,12 +1,12 @@
 //! The main job: read a dataset, tag each record's lineage, measure, model and decide.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use provguard_dynamics::{Ecosystem, Effect, Influence};
-use provguard_gate::{Level, Measurements, Policy, decide};
+use provguard_dynamics::Ecosystem;
+use provguard_gate::{Level, Policy};
 use provguard_ingest::schema::{self, Role, SchemaOptions};
 use provguard_ingest::{Event, ReadOptions, Scope};
 use provguard_ledger::{Ledger, RecordedScan, SourceEntry};
@@ -14,7 +14,7 @@ use provguard_lineage::{
     Attribution, Composition, Fingerprint, Lineage, MatchKind, NORMALISATION, Origin,
     attribute_texts, normalize::falls_back,
 };
-use tracing::{debug, info_span};
+use tracing::info_span;
 
 use crate::Error;
 use crate::quarantine::{Outputs, Sink};
@@ -24,7 +24,7 @@ use crate::report::{
     FileComposition, Inputs, MAX_LISTED_PROBLEMS, MatchCounts, OriginCount, Problem, Report,
     SCHEMA_VERSION, SourceCount,
 };
-use crate::{Measured, shares};
+use crate::shares;
 
 /// Claims that a record declares to mean "written by people".
 const HUMAN_CLAIMS: [&str; 5] = ["human", "people", "person", "annotator", "crowd"];
@@ -109,8 +109,26 @@ impl Scan {
         paths: &[PathBuf],
         outputs: &Outputs,
     ) -> Result<Report, Error> {
+        self.run_observed(ledger, paths, outputs, &())
+    }
+
+    /// [`Scan::run_with`], telling `progress` how the reading advances (for a progress bar).
+    pub fn run_observed(
+        &self,
+        ledger: &Ledger,
+        paths: &[PathBuf],
+        outputs: &Outputs,
+        progress: &dyn Progress,
+    ) -> Result<Report, Error> {
         let skip = [ledger.dir().to_owned()];
         let discovery = provguard_ingest::discover_filtered(paths, &skip, &self.read.filter)?;
+        // Sizes on disk (compressed, if so); standard input counts 0.
+        let sizes: Vec<u64> = discovery
+            .files
+            .iter()
+            .map(|f| fs_err::metadata(f).map_or(0, |m| m.len()))
+            .collect();
+        progress.started(discovery.files.len(), sizes.iter().sum());
         let mut tally = Tally::new(ledger);
         tally.writer = outputs
             .records
@@ -123,59 +141,40 @@ impl Scan {
             ..self.read.clone()
         };
 
-        for file in &discovery.files {
+        let mut next_report = PROGRESS_EVERY;
+        for (index, file) in discovery.files.iter().enumerate() {
             let _span = info_span!("read", file = %file.display()).entered();
+            progress.file_started(index, file, sizes[index]);
             let mut reader = provguard_ingest::open(file, &read)?;
             sink.start(file, reader.format())?;
             while let Some(event) = reader.next() {
                 let rejected = tally.event(&event, &self.schema)?;
                 sink.event(&event, rejected.as_ref(), reader.preamble())?;
+                if tally.accounting.records_read >= next_report {
+                    next_report = tally.accounting.records_read + PROGRESS_EVERY;
+                    progress.records(tally.accounting.records_read);
+                }
             }
+            progress.file_done(index, sizes[index], tally.accounting.records_read);
         }
         tally.accounting.quarantined = sink.finish()?;
         if let Some(writer) = tally.writer.take() {
             writer.finish()?;
         }
 
-        let model_span = info_span!("model").entered();
         let sources = ledger.sources();
-        let measured = Measured::of(&tally.composition, sources);
-        let context = shares::Context {
+        let gate = shares::GateInput {
             home: &self.home,
-            rule: self.policy.gate.unknown,
-            what_if: self.policy.gate.what_if,
-            file: self.ecosystem.as_ref(),
-            recorded: ledger.scans(),
-        };
-        let dynamics = shares::model_ecosystem(&measured, context)?;
-        drop(model_span);
-
-        let _span = info_span!("decide").entered();
-        let c = &tally.composition;
-        let measurements = Measurements {
-            human_share: dynamics.human_share,
-            cross_influence_share: dynamics.cross_influence_share,
-            synthetic_depth: dynamics.synthetic_depth,
-            unknown_share: c.share(c.unknown as f64),
-            spectral_radius: dynamics.spectral_radius,
-            backfires: backfires(&dynamics.influence, &self.home),
-            admitted: Some(tally.accounting.admitted),
+            policy: &self.policy,
+            ecosystem: self.ecosystem.as_ref(),
             rejected: tally.accounting.rejected,
             strict: !self.read.lenient,
-            sources: c
-                .by_source
-                .iter()
-                .filter_map(|(id, t)| {
-                    Some((sources[*id as usize].name.clone(), c.share(t.weight)?))
-                })
-                .collect(),
         };
-        let verdict = decide(&self.policy, &measurements);
-        debug!(
-            verdict = verdict.level.as_str(),
-            reasons = verdict.reasons.len(),
-            "decided"
-        );
+        let shares::Judgement {
+            measured,
+            dynamics,
+            verdict,
+        } = shares::judge(&tally.composition, ledger, gate)?;
 
         let composition = tally.composition_report(sources);
         let content_id = tally.content_id();
@@ -205,29 +204,35 @@ impl Scan {
     }
 }
 
-/// One sentence for each curation share of the home model's data whose effect on the home
-/// model, through the loop, is to lower its reward although curation means to raise it.
-fn backfires(influence: &[Influence], home: &str) -> Vec<String> {
-    let fmt = |v: Option<f64>| v.map_or_else(|| "undefined".to_owned(), |v| format!("{v:.4}"));
-    influence
-        .iter()
-        .filter(|i| i.model == home && i.on == home)
-        .filter_map(|i| {
-            let what = match i.effect? {
-                Effect::Backfires => "backfires on",
-                Effect::Hurts => "hurts",
-                _ => return None,
-            };
-            Some(format!(
-                "curating the data `{home}` takes from `{}` {what} `{home}` through the loop: \
-                 dJ/dc is {} (alone it would be {})",
-                i.from,
-                fmt(i.total),
-                fmt(i.isolated)
-            ))
-        })
-        .collect()
+/// How many records are read between two [`Progress::records`] calls.
+pub const PROGRESS_EVERY: u64 = 1024;
+
+/// Hears how a scan's reading advances, for a progress bar. Every method does nothing by
+/// default; `()` is the observer that hears nothing. The calls come from the scanning thread,
+/// per file and every [`PROGRESS_EVERY`] records, never per record.
+pub trait Progress {
+    /// The scan will read `files` files of `bytes` bytes on disk in all.
+    fn started(&self, files: usize, bytes: u64) {
+        let _ = (files, bytes);
+    }
+
+    /// File `index` (from 0), of `bytes` bytes on disk, is about to be read.
+    fn file_started(&self, index: usize, path: &Path, bytes: u64) {
+        let _ = (index, path, bytes);
+    }
+
+    /// `records` records (rejected ones included) have been read so far, in all files.
+    fn records(&self, records: u64) {
+        let _ = records;
+    }
+
+    /// File `index`, of `bytes` bytes on disk, has been read; `records` have been read so far.
+    fn file_done(&self, index: usize, bytes: u64, records: u64) {
+        let _ = (index, bytes, records);
+    }
 }
+
+impl Progress for () {}
 
 /// An order-independent digest of a multiset of record fingerprints, built in constant
 /// memory: the fingerprints are added as four 64-bit limbs modulo 2^64 each, with the count.
@@ -517,5 +522,72 @@ impl<'l> Tally<'l> {
             by_match: std::mem::take(&mut self.by_match),
             by_file: std::mem::take(&mut self.by_file),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    /// Writes down every call.
+    #[derive(Default)]
+    struct Calls(RefCell<Vec<String>>);
+
+    impl Progress for Calls {
+        fn started(&self, files: usize, bytes: u64) {
+            self.0.borrow_mut().push(format!("started {files} {bytes}"));
+        }
+        fn file_started(&self, index: usize, _: &Path, bytes: u64) {
+            self.0.borrow_mut().push(format!("file {index} {bytes}"));
+        }
+        fn records(&self, records: u64) {
+            self.0.borrow_mut().push(format!("records {records}"));
+        }
+        fn file_done(&self, index: usize, bytes: u64, records: u64) {
+            self.0
+                .borrow_mut()
+                .push(format!("done {index} {bytes} {records}"));
+        }
+    }
+
+    #[test]
+    fn progress_is_told_per_file_and_every_so_many_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open_or_new(&dir.path().join("ledger")).unwrap();
+        let (mut a, mut b) = (String::new(), String::new());
+        for i in 0..2500 {
+            let _ = writeln!(a, "{{\"text\": \"record {i}\"}}");
+        }
+        b.push_str("{\"text\": \"one\"}\n");
+        std::fs::write(dir.path().join("a.jsonl"), &a).unwrap();
+        std::fs::write(dir.path().join("b.jsonl"), &b).unwrap();
+
+        let calls = Calls::default();
+        let scan = Scan::new("m", Policy::default());
+        let report = scan
+            .run_observed(
+                &ledger,
+                &[dir.path().join("a.jsonl"), dir.path().join("b.jsonl")],
+                &Outputs::default(),
+                &calls,
+            )
+            .unwrap();
+        assert_eq!(report.accounting.records_read, 2501);
+        let (la, lb) = (a.len(), b.len());
+        assert_eq!(
+            calls.0.into_inner(),
+            [
+                format!("started 2 {}", la + lb),
+                format!("file 0 {la}"),
+                "records 1024".to_owned(),
+                "records 2048".to_owned(),
+                format!("done 0 {la} 2500"),
+                format!("file 1 {lb}"),
+                format!("done 1 {lb} 2501"),
+            ]
+        );
     }
 }

@@ -20,11 +20,14 @@
 
 use std::collections::BTreeMap;
 
-use provguard_dynamics::{Analysis, AnalyzeOptions, Ecosystem, Input, Model, analyze};
-use provguard_gate::{UnknownRule, WhatIf};
-use provguard_ledger::{RecordedScan, SourceEntry};
+use provguard_dynamics::{
+    Analysis, AnalyzeOptions, Ecosystem, Effect, Influence, Input, Model, analyze,
+};
+use provguard_gate::{Measurements, Policy, UnknownRule, Verdict, WhatIf, decide};
+use provguard_ledger::{Ledger, RecordedScan, SourceEntry};
 use provguard_lineage::{Composition, Origin};
 use serde::Serialize;
+use tracing::{debug, info_span};
 
 use crate::Error;
 use crate::report::{DynamicsReport, WhatIfReport};
@@ -174,6 +177,104 @@ impl Measured {
         }
         Some(model)
     }
+}
+
+/// A composition measured, the ecosystem around the home model modelled, and the verdict.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// The composition's shares, before unknown records are folded.
+    pub measured: Measured,
+    /// The home model's ecosystem quantities.
+    pub dynamics: DynamicsReport,
+    /// The policy's verdict with its reasons.
+    pub verdict: Verdict,
+}
+
+/// What the gate is told besides the composition.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GateInput<'a> {
+    pub home: &'a str,
+    pub policy: &'a Policy,
+    pub ecosystem: Option<&'a Ecosystem>,
+    /// Records that could not be read.
+    pub rejected: u64,
+    pub strict: bool,
+}
+
+/// Measures `composition` (of records attributed against `ledger`), models the ecosystem
+/// around the home model and applies the policy: the model and decide stages, shared by
+/// [`crate::Scan`] and [`crate::batch::Tally`].
+pub(crate) fn judge(
+    composition: &Composition,
+    ledger: &Ledger,
+    gate: GateInput<'_>,
+) -> Result<Judgement, Error> {
+    let model_span = info_span!("model").entered();
+    let sources = ledger.sources();
+    let measured = Measured::of(composition, sources);
+    let context = Context {
+        home: gate.home,
+        rule: gate.policy.gate.unknown,
+        what_if: gate.policy.gate.what_if,
+        file: gate.ecosystem,
+        recorded: ledger.scans(),
+    };
+    let dynamics = model_ecosystem(&measured, context)?;
+    drop(model_span);
+
+    let _span = info_span!("decide").entered();
+    let c = composition;
+    let measurements = Measurements {
+        human_share: dynamics.human_share,
+        cross_influence_share: dynamics.cross_influence_share,
+        synthetic_depth: dynamics.synthetic_depth,
+        unknown_share: c.share(c.unknown as f64),
+        spectral_radius: dynamics.spectral_radius,
+        backfires: backfires(&dynamics.influence, gate.home),
+        admitted: Some(c.records),
+        rejected: gate.rejected,
+        strict: gate.strict,
+        sources: c
+            .by_source
+            .iter()
+            .filter_map(|(id, t)| Some((sources[*id as usize].name.clone(), c.share(t.weight)?)))
+            .collect(),
+    };
+    let verdict = decide(gate.policy, &measurements);
+    debug!(
+        verdict = verdict.level.as_str(),
+        reasons = verdict.reasons.len(),
+        "decided"
+    );
+    Ok(Judgement {
+        measured,
+        dynamics,
+        verdict,
+    })
+}
+
+/// One sentence for each curation share of the home model's data whose effect on the home
+/// model, through the loop, is to lower its reward although curation means to raise it.
+fn backfires(influence: &[Influence], home: &str) -> Vec<String> {
+    let fmt = |v: Option<f64>| v.map_or_else(|| "undefined".to_owned(), |v| format!("{v:.4}"));
+    influence
+        .iter()
+        .filter(|i| i.model == home && i.on == home)
+        .filter_map(|i| {
+            let what = match i.effect? {
+                Effect::Backfires => "backfires on",
+                Effect::Hurts => "hurts",
+                _ => return None,
+            };
+            Some(format!(
+                "curating the data `{home}` takes from `{}` {what} `{home}` through the loop: \
+                 dJ/dc is {} (alone it would be {})",
+                i.from,
+                fmt(i.total),
+                fmt(i.isolated)
+            ))
+        })
+        .collect()
 }
 
 /// What the dynamics stage needs to know besides the batch.
