@@ -396,3 +396,52 @@ fn an_empty_dataset_is_blocked_for_having_nothing_to_judge() {
     assert_eq!(code, 1);
     assert_eq!(report["reasons"][0]["limit"], json!("records"));
 }
+
+#[test]
+fn source_rules_naming_no_registered_source_are_warned_of() {
+    let (dir, ledger) = setup(20, 30);
+    // `gtp4` is a misspelling of the registered `gpt4`; `experts` is registered.
+    let p = policy(
+        dir.path(),
+        "[sources]\ndeny = [\"gtp4\", \"experts\"]\nlevel = \"flag\"\n",
+    );
+    let data = dir.path().join("data.jsonl");
+    let (_, report, stderr) = scan_json(&ledger, &[&data], &["--policy", &p]);
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["message"].as_str())
+        .collect();
+    assert_eq!(
+        warnings.iter().filter(|m| m.contains("`gtp4`")).count(),
+        1,
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings.iter().any(|m| m.contains("`experts`")),
+        "{warnings:?}"
+    );
+    assert!(
+        stderr.contains("warning: the policy's `sources.deny` names source `gtp4`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_source_name_with_a_separator_or_control_character_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    for name in ["gpt|4", "new\nline", "tab\there"] {
+        let out = provguard(&ledger)
+            .args(["register", "--source", name, "--origin", "synthetic"])
+            .arg(data("models/gpt4.jsonl"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name:?}");
+        assert!(
+            !ledger.join("manifest.json").exists(),
+            "{name:?} was registered"
+        );
+    }
+}

@@ -94,6 +94,12 @@ fn the_html_report_renders_its_charts_in_a_real_browser() {
     for forbidden in ["<script", "src=", "href=\"http", "@import"] {
         assert!(!html.contains(forbidden), "the page holds `{forbidden}`");
     }
+    // The graph's arrow into the home model says who trains on whom.
+    assert!(
+        html.contains("home-model trains on gpt4"),
+        "no edge gpt4 -> home-model"
+    );
+    assert!(!html.contains("gpt4 trains on home-model"));
     let page = dir.path().join("report.html");
     std::fs::write(&page, &html).unwrap();
     let profile = dir.path().join("chromium-profile");

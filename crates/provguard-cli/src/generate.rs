@@ -1,6 +1,5 @@
 //! `provguard completions` and `provguard man`: generated from the command's own definition.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -32,9 +31,10 @@ pub struct ManArgs {
 
 pub fn completions(args: &CompletionsArgs) -> u8 {
     let mut command = Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(args.shell, &mut command, "provguard", &mut out);
-    let _ = out.flush();
+    // Rendered to memory: clap_complete panics on a failed write.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "provguard", &mut script);
+    crate::output::stdout_bytes(&script);
     EXIT_PASS
 }
 
@@ -59,7 +59,6 @@ pub fn man(args: &ManArgs) -> anyhow::Result<u8> {
     clap_mangen::Man::new(command)
         .render(&mut page)
         .context("cannot render the man page")?;
-    // A closed pipe (`provguard man | head`) is not an error.
-    let _ = std::io::stdout().lock().write_all(&page);
+    crate::output::stdout_bytes(&page);
     Ok(EXIT_PASS)
 }

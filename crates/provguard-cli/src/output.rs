@@ -55,9 +55,29 @@ fn verdict_word(level: Level) -> String {
 }
 
 /// Prints a line on standard output; a closed pipe is not an error.
+///
+/// A failed write (a full disk, a closed pipe) ends the process with exit status 2: a CI job
+/// must not pass with a report that was never written.
 pub fn stdout_line(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        write_failed(&e);
+    }
+}
+
+/// Writes bytes as they are to standard output; a failed write as in [`stdout_line`], except a
+/// closed pipe (`provguard man | head`), which is the reader's choice.
+pub fn stdout_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => write_failed(&e),
+        _ => {}
+    }
+}
+
+fn write_failed(e: &std::io::Error) -> ! {
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(i32::from(crate::EXIT_ERROR));
 }
 
 /// Prints an error with its causes and a hint, as `error:`, `caused by:`, `hint:`.

@@ -20,6 +20,15 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<u8> {
     if source.name.is_empty() {
         anyhow::bail!("`--source` is empty: name the source (a model's name for its outputs)");
     }
+    // `|` joins the candidates of an ambiguous record (SQL, batch columns); control
+    // characters would break every table the name is printed in.
+    if let Some(c) = source.name.chars().find(|c| *c == '|' || c.is_control()) {
+        anyhow::bail!(
+            "`--source {:?}` holds {c:?}: a source name cannot hold `|` (it separates the \
+             candidates of an ambiguous record) or control characters",
+            source.name
+        );
+    }
 
     let p = args.false_positive_rate;
     if !(p > 0.0 && p < 1.0) {

@@ -44,7 +44,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     if let Some(bar) = &bar {
         bar.finish();
     }
-    let report = report?;
+    let mut report = report?;
+    unregistered_rule_sources(&mut report, &ledger, &policy_name);
     let recorded = if args.record {
         let recorded = scan
             .record(&mut ledger, &report)
@@ -74,6 +75,35 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_PASS
     })
+}
+
+/// Warns (on standard error and in the report's `warnings`) of every source the policy's
+/// `[sources]` rules name that the ledger does not hold: a misspelt name in a deny list or a
+/// cap would otherwise silently enforce nothing.
+fn unregistered_rule_sources(report: &mut Report, ledger: &Ledger, policy_name: &str) {
+    let rules = &report.policy.sources;
+    let named = rules
+        .deny
+        .iter()
+        .map(|n| ("sources.deny", n))
+        .chain(rules.allow.iter().map(|n| ("sources.allow", n)))
+        .chain(rules.max_share.keys().map(|n| ("sources.max_share", n)));
+    let mut warnings = Vec::new();
+    for (key, name) in named {
+        if ledger.sources().iter().any(|s| &s.name == name) {
+            continue;
+        }
+        let message = format!(
+            "the policy's `{key}` names source `{name}`, which the ledger does not hold: the \
+             rule enforces nothing until a source of that name is registered (a misspelling?)"
+        );
+        if !output::is_quiet() {
+            eprintln!("warning: {message}");
+        }
+        let locator = provguard::ingest::Locator::file(Path::new(policy_name));
+        warnings.push(provguard::report::Problem::at(&locator, key, &message));
+    }
+    report.warnings.extend(warnings);
 }
 
 /// The report in every format, each file as `--format` prints it: `report.json`, `summary.md`,

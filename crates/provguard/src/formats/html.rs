@@ -24,6 +24,10 @@ use crate::Report;
 pub const MAX_CURVES: usize = 8;
 /// Points along each curve.
 pub const CURVE_POINTS: usize = 21;
+/// Models drawn in the influence graph at most.
+pub const MAX_NODES: usize = 12;
+/// Models beyond which no curve is swept (each point re-analyses the whole ecosystem).
+pub const MAX_SWEPT_MODELS: usize = 24;
 
 const WIDTH: f64 = 640.0;
 
@@ -228,8 +232,10 @@ fn dynamics(page: &mut String, report: &Report) {
     curves(page, eco);
 }
 
-/// The models on a circle, an arrow per input.
-fn influence_graph(page: &mut String, eco: &Ecosystem, report: &Report) {
+/// The models the influence graph draws, and how many there are in all: every model when
+/// they are few; else the home model, the models the ecosystem file declares and the home
+/// model's largest inputs, up to [`MAX_NODES`].
+fn graph_nodes<'e>(eco: &'e Ecosystem, report: &'e Report) -> (Vec<&'e str>, usize) {
     let mut names: Vec<&str> = eco.models.iter().map(|m| m.name.as_str()).collect();
     for m in &eco.models {
         for input in &m.inputs {
@@ -238,6 +244,38 @@ fn influence_graph(page: &mut String, eco: &Ecosystem, report: &Report) {
             }
         }
     }
+    let total = names.len();
+    if total > MAX_NODES {
+        let mut keep: Vec<&str> = vec![report.home.as_str()];
+        let mut inputs: Vec<(&str, f64)> = eco
+            .models
+            .iter()
+            .filter(|m| m.name == report.home)
+            .flat_map(|m| m.inputs.iter().map(|i| (i.from.as_str(), i.share)))
+            .collect();
+        inputs.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for name in eco
+            .models
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|n| !report.dynamics.model_shares.contains_key(*n))
+            .chain(inputs.into_iter().map(|(n, _)| n))
+        {
+            if keep.len() == MAX_NODES {
+                break;
+            }
+            if !keep.contains(&name) {
+                keep.push(name);
+            }
+        }
+        names = keep;
+    }
+    (names, total)
+}
+
+/// The models on a circle, an arrow per input.
+fn influence_graph(page: &mut String, eco: &Ecosystem, report: &Report) {
+    let (names, total) = graph_nodes(eco, report);
     let (cx, cy, radius) = (WIDTH / 2.0, 190.0, 140.0);
     let at = |i: usize| {
         let angle =
@@ -253,10 +291,14 @@ fn influence_graph(page: &mut String, eco: &Ecosystem, report: &Report) {
          orient=\"auto-start-reverse\">\
          <path d=\"M0 0L10 5L0 10z\" fill=\"#424242\"/></marker></defs>"
     );
-    for (k, model) in eco.models.iter().enumerate() {
-        let to = names.iter().position(|n| *n == model.name).unwrap_or(k);
+    for model in &eco.models {
+        let Some(to) = names.iter().position(|n| *n == model.name) else {
+            continue;
+        };
         for input in &model.inputs {
-            let from = names.iter().position(|n| *n == input.from).unwrap_or(0);
+            let Some(from) = names.iter().position(|n| *n == input.from) else {
+                continue;
+            };
             let harmful = report.dynamics.influence.iter().any(|i| {
                 i.model == model.name
                     && i.from == input.from
@@ -266,8 +308,8 @@ fn influence_graph(page: &mut String, eco: &Ecosystem, report: &Report) {
             let width = 1.0 + 8.0 * input.share;
             let title = format!(
                 "{} trains on {}: share {}, curated {}{}",
-                input.from,
                 model.name,
+                input.from,
                 percent(Some(input.share)),
                 percent(Some(input.curated)),
                 if harmful {
@@ -318,7 +360,16 @@ fn influence_graph(page: &mut String, eco: &Ecosystem, report: &Report) {
             esc(name)
         );
     }
-    page.push_str("</svg>\n<p class=\"note\">Arrows point from the model whose outputs are trained on to the model that trains on them, as wide as their share; red where curating them backfires or hurts.</p>\n");
+    page.push_str("</svg>\n");
+    if total > names.len() {
+        let _ = writeln!(
+            page,
+            "<p class=\"note\">{} of {total} models shown: the home model, the models of the \
+             ecosystem file and the home model's largest inputs.</p>",
+            names.len()
+        );
+    }
+    page.push_str("<p class=\"note\">Arrows point from the model whose outputs are trained on to the model that trains on them, as wide as their share; red where curating them backfires or hurts.</p>\n");
 }
 
 /// One curve: `J_model` against `c_model,from`.
@@ -378,6 +429,22 @@ fn sweep_curves(eco: &Ecosystem) -> Vec<Curve> {
 
 fn curves(page: &mut String, eco: &Ecosystem) {
     page.push_str("<h3>Alignment against curation</h3>\n");
+    let models = eco.models.len()
+        + eco
+            .models
+            .iter()
+            .flat_map(|m| &m.inputs)
+            .filter(|i| !eco.models.iter().any(|m| m.name == i.from))
+            .count();
+    if models > MAX_SWEPT_MODELS {
+        let _ = writeln!(
+            page,
+            "<p class=\"note\">The ecosystem has {models} models, more than the {MAX_SWEPT_MODELS} \
+             this report sweeps; `provguard simulate --ecosystem FILE --sweep \
+             models.NAME.inputs.FROM.curated=0:1:21` draws any curve.</p>"
+        );
+        return;
+    }
     let curves = sweep_curves(eco);
     if curves.is_empty() {
         page.push_str("<p class=\"note\">No model trains on another model's outputs: there is no curation ratio to vary.</p>\n");
