@@ -179,64 +179,63 @@ fn elements_and_rows_round_trip(data: &Path, admit: &Path, quarantine: &Path) {
         .collect();
     assert_eq!(at, [(1, 1), (2, 2), (4, 3)]);
 
-    // The Parquet file comes back as two Parquet files with its schema whose rows together
-    // are the input's rows.
-    let rows = |root: &Path| -> (Vec<Value>, SchemaRef) {
-        let path = mirrored(root, "rows.parquet");
-        let file = std::fs::File::open(&path).unwrap();
-        let schema = ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .schema()
-            .clone();
-        (values_of(&path), schema)
-    };
-    let ((admitted, admitted_schema), (quarantined, quarantined_schema)) =
-        (rows(admit), rows(quarantine));
-    assert_eq!((admitted.len(), quarantined.len()), (2, 2));
-    assert_eq!(admitted_schema.fields(), parquet_schema().fields());
-    assert_eq!(quarantined_schema.fields(), parquet_schema().fields());
-    assert_eq!(
-        bag([admitted, quarantined].concat()),
-        bag(values_of(&data.join("rows.parquet")))
-    );
-    let reasons = reasons_of(&mirrored(quarantine, "rows.parquet.reasons.jsonl"));
-    let at: Vec<(u64, u64)> = reasons
-        .iter()
-        .map(|r| {
-            let at = r["quarantined_line"].as_u64().unwrap();
-            (r["row"].as_u64().unwrap(), at)
-        })
-        .collect();
-    assert_eq!(at, [(1, 1), (3, 2)]);
+    // The Parquet file, and the compressed Arrow IPC file, come back as two files of their
+    // own format, decompressed, with the input's schema, whose rows together are the input's.
+    let formats: [(&str, &str, SchemaOf); 2] = [
+        ("rows.parquet", "rows.parquet", parquet_schema_of),
+        ("rows.arrow.gz", "rows.arrow", arrow_schema_of),
+    ];
+    for (input, output, schema_of) in formats {
+        let rows = |root: &Path| {
+            let path = mirrored(root, output);
+            (values_of(&path), schema_of(&path))
+        };
+        let ((admitted, admitted_schema), (quarantined, quarantined_schema)) =
+            (rows(admit), rows(quarantine));
+        assert_eq!((admitted.len(), quarantined.len()), (2, 2), "{input}");
+        assert_eq!(
+            admitted_schema.fields(),
+            parquet_schema().fields(),
+            "{input}"
+        );
+        assert_eq!(
+            quarantined_schema.fields(),
+            parquet_schema().fields(),
+            "{input}"
+        );
+        assert_eq!(
+            bag([admitted, quarantined].concat()),
+            bag(values_of(&data.join(input))),
+            "{input}"
+        );
+        let reasons = reasons_of(&mirrored(quarantine, &format!("{output}.reasons.jsonl")));
+        let at: Vec<(u64, u64)> = reasons
+            .iter()
+            .map(|r| {
+                (
+                    r["row"].as_u64().unwrap(),
+                    r["quarantined_line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(at, [(1, 1), (3, 2)], "{input}");
+    }
+}
 
-    // The compressed Arrow IPC file comes back as two Arrow IPC files, decompressed, with its
-    // schema, whose rows together are the input's rows.
-    let rows = |root: &Path| -> (Vec<Value>, SchemaRef) {
-        let path = mirrored(root, "rows.arrow");
-        let file = std::fs::File::open(&path).unwrap();
-        let schema = FileReader::try_new(file, None).unwrap().schema();
-        (values_of(&path), schema)
-    };
-    let ((admitted, admitted_schema), (quarantined, quarantined_schema)) =
-        (rows(admit), rows(quarantine));
-    assert_eq!((admitted.len(), quarantined.len()), (2, 2));
-    assert_eq!(admitted_schema.fields(), parquet_schema().fields());
-    assert_eq!(quarantined_schema.fields(), parquet_schema().fields());
-    assert_eq!(
-        bag([admitted, quarantined].concat()),
-        bag(values_of(&data.join("rows.arrow.gz")))
-    );
-    let reasons = reasons_of(&mirrored(quarantine, "rows.arrow.reasons.jsonl"));
-    let at: Vec<(u64, u64)> = reasons
-        .iter()
-        .map(|r| {
-            (
-                r["row"].as_u64().unwrap(),
-                r["quarantined_line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(at, [(1, 1), (3, 2)]);
+/// Reads the Arrow schema of a written file.
+type SchemaOf = fn(&Path) -> SchemaRef;
+
+fn parquet_schema_of(path: &Path) -> SchemaRef {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .schema()
+        .clone()
+}
+
+fn arrow_schema_of(path: &Path) -> SchemaRef {
+    let file = std::fs::File::open(path).unwrap();
+    FileReader::try_new(file, None).unwrap().schema()
 }
 
 /// A JSON array with admitted records and rejected elements of every JSON kind.

@@ -614,13 +614,7 @@ impl Tally {
     /// Counts one row.
     fn count(&mut self, attribution: &Attribution, kind: MatchKind, confidence: f64) {
         self.composition.add(attribution, false);
-        let m = &mut self.by_match;
-        match kind {
-            MatchKind::None => m.none += 1,
-            MatchKind::Exact => m.exact += 1,
-            MatchKind::Near => m.near += 1,
-            MatchKind::Spliced => m.spliced += 1,
-        }
+        self.by_match.add(kind);
         if matches!(kind, MatchKind::Near | MatchKind::Spliced) {
             self.near_confidence += confidence;
         }

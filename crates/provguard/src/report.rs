@@ -338,6 +338,19 @@ pub struct MatchCounts {
     pub none: u64,
 }
 
+impl MatchCounts {
+    /// Counts one record matched by `kind`.
+    pub fn add(&mut self, kind: provguard_lineage::MatchKind) {
+        use provguard_lineage::MatchKind;
+        match kind {
+            MatchKind::None => self.none += 1,
+            MatchKind::Exact => self.exact += 1,
+            MatchKind::Near => self.near += 1,
+            MatchKind::Spliced => self.spliced += 1,
+        }
+    }
+}
+
 /// One source's part of the composition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SourceCount {

@@ -410,13 +410,7 @@ impl<'l> Tally<'l> {
     }
 
     fn count_match(&mut self, kind: MatchKind, confidence: f64) {
-        let m = &mut self.by_match;
-        match kind {
-            MatchKind::None => m.none += 1,
-            MatchKind::Exact => m.exact += 1,
-            MatchKind::Near => m.near += 1,
-            MatchKind::Spliced => m.spliced += 1,
-        }
+        self.by_match.add(kind);
         if matches!(kind, MatchKind::Near | MatchKind::Spliced) {
             self.near_confidence += confidence;
         }
