@@ -226,6 +226,40 @@ fn init_writes_the_default_policy_and_an_empty_ledger_and_never_overwrites_unask
 }
 
 #[test]
+fn init_checks_before_writing_and_prints_paths_a_shell_takes_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the ledger folder would go: refused, and nothing written.
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(&blocked).unwrap();
+    std::fs::write(blocked.join(".provguard"), "not a folder").unwrap();
+    let out = provguard(&blocked.join(".provguard"))
+        .arg("init")
+        .arg(&blocked)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!blocked.join("provguard-policy.toml").exists());
+
+    // A folder with a space and a quote: the next steps quote it for the shell.
+    let odd = dir.path().join("sub dir's");
+    let out = provguard(&odd.join(".provguard"))
+        .arg("init")
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let next = stdout(&out);
+    let quoted = format!(
+        "--ledger '{}'",
+        odd.join(".provguard")
+            .display()
+            .to_string()
+            .replace('\'', "'\\''")
+    );
+    assert!(next.contains(&quoted), "{next}");
+}
+
+#[test]
 fn completions_and_man_pages_cover_every_command() {
     let run = |args: &[&str]| {
         let out = provguard(Path::new("unused")).args(args).output().unwrap();

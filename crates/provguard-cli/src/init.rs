@@ -41,6 +41,12 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
             policy.display()
         );
     }
+    if ledger.exists() && !ledger.is_dir() {
+        bail!(
+            "`{}` exists and is not a folder: move it away to make the ledger folder there",
+            ledger.display()
+        );
+    }
     let readme = ledger.join("README");
     if ledger.join("manifest.json").exists() {
         output::note(&format!(
@@ -67,7 +73,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     let ledger_arg = if args.dir == std::path::Path::new(".") {
         String::new()
     } else {
-        format!(" --ledger {}", ledger.display())
+        format!(" --ledger {}", shell_word(&ledger.display().to_string()))
     };
     stdout_line(&format!(
         "wrote `{}` (the default policy: edit its limits) and `{}/` (an empty ledger)\n\n\
@@ -80,8 +86,21 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
          3. check the policy after editing it: provguard policy check {}",
         policy.display(),
         ledger.display(),
-        policy.display(),
-        policy.display(),
+        shell_word(&policy.display().to_string()),
+        shell_word(&policy.display().to_string()),
     ));
     Ok(EXIT_PASS)
+}
+
+/// `word` as one shell word: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-=:,@+".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
