@@ -11,5 +11,7 @@ mod locate;
 mod policy;
 mod verdict;
 
-pub use policy::{Gate, Limit, Limits, Policy, PolicyError, SourceRules, UnknownRule, WhatIf};
+pub use policy::{
+    Gate, Limit, Limits, Policy, PolicyError, SourceRules, UnknownRule, WhatIf, toml_key,
+};
 pub use verdict::{Level, Measurements, Reason, Verdict, decide};

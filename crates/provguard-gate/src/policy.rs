@@ -429,8 +429,10 @@ fn validate_limit(
     Ok(())
 }
 
-/// A source name as a TOML key: bare when it can be, else quoted.
-pub(crate) fn toml_key(name: &str) -> String {
+/// A source name as a TOML key: bare when it can be, else quoted (as the gate names
+/// `sources.max_share.<key>` in its reasons).
+#[must_use]
+pub fn toml_key(name: &str) -> String {
     let bare = !name.is_empty()
         && name
             .chars()

@@ -13,7 +13,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
-use provguard_gate::{Level, Policy, Reason};
+use provguard_gate::{Level, Policy, Reason, toml_key};
 
 use crate::Report;
 
@@ -294,20 +294,6 @@ fn source_of(report: &Report, reason: &Reason, id: &str) -> Option<String> {
         .filter(|name| reason.message.contains(&format!("`{name}`")))
         .max_by_key(|name| name.len())
         .cloned()
-}
-
-/// A source name as a policy file's key writes it: bare when it can be, else quoted (as the
-/// gate names `sources.max_share.<key>` in its reasons).
-fn toml_key(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        name.to_owned()
-    } else {
-        format!("{name:?}")
-    }
 }
 
 /// `a`, `a` and `b`, `a`, `b` and `c`, each in backticks.
