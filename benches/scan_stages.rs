@@ -272,7 +272,8 @@ fn main() {
             }
         },
     );
-    let scan = Scan::new("bench-model", Policy::default());
+    let mut scan = Scan::new("bench-model", Policy::default());
+    scan.threads = Some(1);
     stage(
         "whole scan (exact + near lineage)",
         fx.bytes,
@@ -284,6 +285,17 @@ fn main() {
             );
         },
     );
+    // Every core: one thread reads and parses while the others tag.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut parallel = Scan::new("bench-model", Policy::default());
+    parallel.threads = Some(cores);
+    stage("whole scan, every core", fx.bytes, fx.records, &mut || {
+        black_box(
+            parallel
+                .run(&fx.ledger, std::slice::from_ref(&fx.file))
+                .unwrap(),
+        );
+    });
 
     let shingle_count: usize = shingles.iter().map(Vec::len).sum();
     let sizes = Sizes {
@@ -323,6 +335,23 @@ fn print_table(fx: &Fixture, sizes: &Sizes, rows: &[Row]) {
         fx.ledger.index_bytes(),
         fx.ledger.index_bytes() as f64 / fx.ledger.fingerprints().max(1) as f64
     );
+    let (filter_bytes, shingles_held) = fx.ledger.near_index().footprint();
+    println!(
+        "near index: {filter_bytes} bytes of Bloom filters for {shingles_held} registered \
+         shingles ({:.2} bytes per shingle)",
+        filter_bytes as f64 / shingles_held.max(1) as f64
+    );
+    let whole = |name: &str| rows.iter().find(|r| r.stage == name).map(|r| r.seconds);
+    if let (Some(one), Some(every)) = (
+        whole("whole scan (exact + near lineage)"),
+        whole("whole scan, every core"),
+    ) {
+        println!(
+            "whole scan on {} cores: {:.2}x one core",
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            one / every
+        );
+    }
     println!();
     println!("| stage | MB/s | records/s | of floor |");
     println!("|---|---:|---:|---:|");

@@ -94,7 +94,7 @@ fn edited_gpt4_answers_are_found_near_and_mixtral_stays_unknown() {
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0]["source"], "gpt4");
     assert_eq!(listed[0]["file"], "filters/000001.bloom");
-    assert_eq!(listed[0]["settings"]["scheme"], "provguard-shingle/1");
+    assert_eq!(listed[0]["settings"]["scheme"], "provguard-shingle/2");
     assert_eq!(listed[0]["settings"]["n"], 4);
     assert!((num(&listed[0]["settings"]["target_false_positive_rate"]) - 0.001).abs() < 1e-12);
 

@@ -28,6 +28,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         read,
         schema,
         ecosystem,
+        threads: None,
     };
     let outputs = Outputs {
         admit: args.admit.clone(),

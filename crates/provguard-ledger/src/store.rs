@@ -905,6 +905,10 @@ mod tests {
             .register(&x, vec![], [text("t", "A third text.")], &four)
             .unwrap_err();
         assert!(matches!(err, LedgerError::ShingleLength { .. }), "{err}");
-        assert!(err.to_string().contains("provguard-shingle/1/5"), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("{}/5", provguard_lineage::shingle::SHINGLE_SCHEME)),
+            "{err}"
+        );
     }
 }

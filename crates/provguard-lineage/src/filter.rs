@@ -284,7 +284,7 @@ mod tests {
         let settings = back.settings();
         assert_eq!(
             (settings.scheme.as_str(), settings.n),
-            ("provguard-shingle/1", 4)
+            (crate::shingle::SHINGLE_SCHEME, 4)
         );
         assert_eq!((settings.expected_items, settings.num_bits % 64), (500, 0));
         assert!((settings.target_false_positive_rate - 0.01).abs() < f64::EPSILON);

@@ -60,6 +60,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 pub use crate::filter::{DEFAULT_FALSE_POSITIVE_RATE, FilterSettings, SourceFilter};
+use crate::normalize::normalise;
 use crate::shingle::Shingler;
 use crate::{Attribution, Evidence, Fingerprint, Lineage, LineageError, SourceId, attribute};
 
@@ -226,6 +227,20 @@ impl NearIndex {
         self
     }
 
+    /// The bytes the filters' bits take in memory, and how many distinct shingles were
+    /// inserted into them (a shingle of two sources counts twice): the cost of near-copy
+    /// lookups per registered shingle.
+    #[must_use]
+    pub fn footprint(&self) -> (u64, u64) {
+        self.sources
+            .values()
+            .flat_map(|s| &s.filters)
+            .fold((0, 0), |(bytes, items), f| {
+                let s = f.settings();
+                (bytes + s.num_bits / 8, items + s.items)
+            })
+    }
+
     /// The shingler of the index.
     #[must_use]
     pub fn shingler(&self) -> &Shingler {
@@ -260,7 +275,13 @@ impl NearIndex {
     /// its record (instruction, input, earlier turns).
     #[must_use]
     pub fn lookup_in_context(&self, text: &str, context: &[&str]) -> NearMatch {
-        let shingles = self.shingler.shingles(text);
+        self.lookup_normalised_in_context(&normalise(text).text, context)
+    }
+
+    /// [`NearIndex::lookup_in_context`] of a text that is already normalised (the context
+    /// is not).
+    fn lookup_normalised_in_context(&self, normalised: &str, context: &[&str]) -> NearMatch {
+        let shingles = self.shingler.shingles_of_normalised(normalised);
         if context.is_empty() {
             return self.lookup_shingles(&shingles);
         }
@@ -495,12 +516,23 @@ pub fn attribute_near(
     context: &[&str],
     index: &NearIndex,
 ) -> RecordMatch {
+    complete_near(exact, unmatched.len(), |i| {
+        index.lookup_in_context(unmatched[i], context)
+    })
+}
+
+/// [`attribute_near`] with the lookup of the `i`th of `unmatched` texts given.
+fn complete_near(
+    exact: Attribution,
+    unmatched: usize,
+    lookup: impl Fn(usize) -> NearMatch,
+) -> RecordMatch {
     let exact_kind = if exact.matched_texts > 0 {
         MatchKind::Exact
     } else {
         MatchKind::None
     };
-    if exact.matched_texts == exact.total_texts || unmatched.is_empty() {
+    if exact.matched_texts == exact.total_texts || unmatched == 0 {
         let confidence = if exact.matched_texts > 0 { 1.0 } else { 0.0 };
         return RecordMatch {
             attribution: exact,
@@ -511,10 +543,7 @@ pub fn attribute_near(
     }
 
     // Look the unmatched texts up; keep each matched one's candidates as a group.
-    let near: Vec<NearMatch> = unmatched
-        .iter()
-        .map(|t| index.lookup_in_context(t, context))
-        .collect();
+    let near: Vec<NearMatch> = (0..unmatched).map(lookup).collect();
     let mut groups: Vec<Vec<SourceId>> = Vec::new();
     match &exact.lineage {
         Lineage::Unknown => {}
@@ -567,15 +596,23 @@ pub fn attribute_texts(
     evidence: &impl Evidence,
     index: &NearIndex,
 ) -> RecordMatch {
-    let fingerprints: Vec<Fingerprint> = texts.iter().map(|t| Fingerprint::of_text(t).0).collect();
+    // Each text is normalised once, for its fingerprint and, if that matches nothing, for
+    // its shingles.
+    let normalised: Vec<_> = texts.iter().map(|t| normalise(t).text).collect();
+    let fingerprints: Vec<Fingerprint> = normalised
+        .iter()
+        .map(|n| Fingerprint::of_normalised(n))
+        .collect();
     let exact = attribute(&fingerprints, evidence);
-    let unmatched: Vec<&str> = texts
+    let unmatched: Vec<&str> = normalised
         .iter()
         .zip(&fingerprints)
         .filter(|(_, f)| evidence.sources_of(f).is_empty())
-        .map(|(t, _)| *t)
+        .map(|(n, _)| n.as_ref())
         .collect();
-    attribute_near(exact, &unmatched, context, index)
+    complete_near(exact, unmatched.len(), |i| {
+        index.lookup_normalised_in_context(unmatched[i], context)
+    })
 }
 
 /// The candidates of several groups: the sources all have in common, else all of them.

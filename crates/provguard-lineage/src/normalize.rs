@@ -23,7 +23,8 @@
 
 use std::borrow::Cow;
 
-use unicode_normalization::UnicodeNormalization;
+use caseless::Caseless as _;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// The identifier of the normalisation implemented here; stored with every fingerprint.
 pub const NORMALISATION: &str = "provguard-norm/1";
@@ -85,22 +86,25 @@ fn normalise_ascii(raw: &str) -> Cow<'_, str> {
     if is_normal_ascii(raw.as_bytes()) {
         return Cow::Borrowed(raw);
     }
+    let mut out = String::with_capacity(raw.len());
+    push_ascii(&mut out, raw.as_bytes(), &mut false);
+    Cow::Owned(out)
+}
 
-    let trimmed = raw.trim_matches(|c: char| c.is_whitespace());
-    let mut out = String::with_capacity(trimmed.len());
-    let mut pending_space = false;
-    for &b in trimmed.as_bytes() {
+/// Appends ASCII `bytes` to `out` lowercased, every run of white space made one space, none
+/// at the start of `out`; a run at the end is left pending in `pending_space`.
+fn push_ascii(out: &mut String, bytes: &[u8], pending_space: &mut bool) {
+    for &b in bytes {
         if is_ascii_space(b) {
-            pending_space = true;
+            *pending_space = !out.is_empty();
             continue;
         }
-        if pending_space {
+        if *pending_space {
             out.push(' ');
-            pending_space = false;
+            *pending_space = false;
         }
         out.push(char::from(b.to_ascii_lowercase()));
     }
-    Cow::Owned(out)
 }
 
 /// True when ASCII text is lowercase with only single spaces between words.
@@ -122,19 +126,36 @@ fn is_normal_ascii(bytes: &[u8]) -> bool {
     !previous_was_space || bytes.is_empty()
 }
 
-/// ASCII bytes that `char::is_whitespace` accepts: tab, LF, VT, FF, CR and space. Using the
-/// same predicate as the Unicode path keeps the two paths identical on ASCII input.
+/// ASCII bytes that `char::is_whitespace` accepts: tab, LF, VT, FF, CR and space (a test
+/// checks the two agree on every byte, which keeps the two paths identical on ASCII input).
 fn is_ascii_space(b: u8) -> bool {
-    char::from(b).is_whitespace()
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
+/// The general path, one character at a time: NFKC (skipped when the quick check says the
+/// text is already in NFKC), then each character case folded, removed or made a space.
+/// Default case folding maps each character on its own, so folding character by character
+/// is folding the string.
 fn normalise_unicode(raw: &str) -> Cow<'_, str> {
-    let composed: String = raw.nfkc().collect();
-    let folded = caseless::default_case_fold_str(&composed);
-
-    let mut out = String::with_capacity(folded.len());
+    let composed: Cow<'_, str> = if is_nfkc_quick(raw.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(raw.nfkc().collect())
+    };
+    let mut out = String::with_capacity(composed.len());
     let mut pending_space = false;
-    for c in folded.chars() {
+    let mut rest = composed.as_ref();
+    while !rest.is_empty() {
+        // Runs of ASCII take the byte path.
+        let ascii = rest.bytes().take_while(u8::is_ascii).count();
+        if ascii > 0 {
+            push_ascii(&mut out, &rest.as_bytes()[..ascii], &mut pending_space);
+            rest = &rest[ascii..];
+            continue;
+        }
+        let mut chars = rest.chars();
+        let c = chars.next().expect("the rest is not empty");
+        rest = chars.as_str();
         if is_removed(c) {
             continue;
         }
@@ -146,7 +167,7 @@ fn normalise_unicode(raw: &str) -> Cow<'_, str> {
             out.push(' ');
             pending_space = false;
         }
-        out.push(c);
+        out.extend(std::iter::once(c).default_case_fold());
     }
     Cow::Owned(out)
 }
@@ -170,6 +191,54 @@ mod tests {
         ];
         for s in samples {
             assert_eq!(normalise_ascii(s), normalise_unicode(s), "input {s:?}");
+        }
+    }
+
+    /// Version 1 as the module documentation states it, step by step over whole strings.
+    fn by_the_rules(raw: &str) -> String {
+        let composed: String = raw.nfkc().collect();
+        let folded = caseless::default_case_fold_str(&composed);
+        let kept: String = folded.chars().filter(|c| !is_removed(*c)).collect();
+        kept.split(char::is_whitespace)
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn both_paths_follow_the_rules_on_random_text() {
+        // Characters that each step changes: composed and decomposed accents, full-width
+        // and ligature forms, cases that fold to several characters, removed characters and
+        // every kind of white space, among plain letters.
+        let alphabet: Vec<char> =
+            "aZ \t\n\r\u{b}\u{c}éE\u{301}ﬁＡｂ\u{3000}\u{a0}\u{85}\u{2028}\u{2029}\
+             ßẞΣσς\u{130}İ\u{200B}\u{2060}\u{FEFF}\u{AD}\u{200C}\u{200D}한東ﾀ①½"
+                .chars()
+                .collect();
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 12) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let expected = by_the_rules(&text);
+            assert_eq!(normalise_unicode(&text), expected, "{text:?}");
+            if text.is_ascii() {
+                assert_eq!(normalise_ascii(&text), expected, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_white_space_is_what_char_calls_white_space() {
+        for b in 0..=127u8 {
+            assert_eq!(is_ascii_space(b), char::from(b).is_whitespace(), "{b:#04x}");
         }
     }
 

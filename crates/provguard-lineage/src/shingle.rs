@@ -18,11 +18,17 @@
 //!    punctuation marks instead; a text with nothing at all has no tokens and no shingles;
 //! 4. the shingles are the runs of `n` consecutive tokens; a text of fewer than `n` tokens has
 //!    one shingle, its whole token sequence;
-//! 5. a shingle's hash is keyed blake3 over its tokens, each preceded by its byte length as a
-//!    little-endian `u32`, truncated to the first 8 bytes read as a little-endian `u64`. The
-//!    key is blake3's key derivation of `SHINGLE_KEY_CONTEXT`, which names this scheme and the
-//!    normalisation: hashes are the same on every run and machine (they are stored in the
-//!    ledger's Bloom filters), and hashes of another scheme never meet these by design.
+//! 5. each token is hashed once with XXH3-64 (the published algorithm, seeded); a shingle's
+//!    hash folds its `n` token hashes in order, `h = (rotl(h, 23) ^ t) * K` from a start
+//!    value, then mixes the result with the `fmix64` finaliser of MurmurHash3, so the same
+//!    tokens in another order or split differently hash apart. The seed and the start value
+//!    are the first and second 8 bytes of blake3's key derivation of `SHINGLE_KEY_CONTEXT`,
+//!    which names this scheme and the normalisation: hashes are the same on every run and
+//!    machine (they are stored in the ledger's Bloom filters), and hashes of another scheme
+//!    never meet these by design. Hashing each token once, rather than each shingle's bytes,
+//!    keeps the cost per shingle to a few multiplications; the hash needs to spread shingles
+//!    over the Bloom filters' bits, not to resist an adversary, who could read the key from
+//!    this page anyway.
 //!
 //! The default length `DEFAULT_SHINGLE_LEN` is 4 tokens. Every edited word breaks the `n`
 //! shingles that cover it, so with a share `r` of words replaced about `(1 - r)^n` of the
@@ -44,16 +50,17 @@ use tokenizers::pre_tokenizers::whitespace::WhitespaceSplit;
 use tokenizers::{
     OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, SplitDelimiterBehavior,
 };
+use twox_hash::XxHash3_64;
 
 use crate::LineageError;
 use crate::normalize::normalise;
 
 /// The identifier of the tokenisation and hashing implemented here; stored with every filter.
-pub const SHINGLE_SCHEME: &str = "provguard-shingle/1";
+pub const SHINGLE_SCHEME: &str = "provguard-shingle/2";
 
 /// blake3 key-derivation context of the shingle hash key under [`SHINGLE_SCHEME`].
 pub const SHINGLE_KEY_CONTEXT: &str =
-    "provguard 2026-12-03 shingle hash provguard-norm/1 provguard-shingle/1";
+    "provguard 2026-12-04 shingle hash provguard-norm/1 provguard-shingle/2";
 
 /// The shingle length used unless another is asked for; see the module documentation.
 pub const DEFAULT_SHINGLE_LEN: usize = 4;
@@ -62,14 +69,24 @@ pub const DEFAULT_SHINGLE_LEN: usize = 4;
 #[derive(Debug, Clone)]
 pub struct Shingler {
     n: usize,
-    key: [u8; 32],
+    /// The seed of the token hashes.
+    seed: u64,
+    /// The start value of the fold over a shingle's token hashes.
+    start: u64,
 }
 
 impl Default for Shingler {
     fn default() -> Self {
+        let key = blake3::derive_key(SHINGLE_KEY_CONTEXT, b"");
+        let word = |i: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&key[8 * i..8 * (i + 1)]);
+            u64::from_le_bytes(bytes)
+        };
         Self {
             n: DEFAULT_SHINGLE_LEN,
-            key: blake3::derive_key(SHINGLE_KEY_CONTEXT, b""),
+            seed: word(0),
+            start: word(1),
         }
     }
 }
@@ -115,36 +132,36 @@ impl Shingler {
     /// The hashed shingles of a text that is already normalised, in text order.
     #[must_use]
     pub fn shingles_of_normalised(&self, normalised: &str) -> Vec<u64> {
-        let tokens = tokens(normalised);
-        if tokens.is_empty() {
+        let hashes: Vec<u64> = tokens(normalised)
+            .iter()
+            .map(|t| XxHash3_64::oneshot_with_seed(self.seed, t.as_bytes()))
+            .collect();
+        if hashes.is_empty() {
             return Vec::new();
         }
-        if tokens.len() < self.n {
-            return vec![self.hash(&tokens)];
+        if hashes.len() < self.n {
+            return vec![self.fold(&hashes)];
         }
-        let mut buffer = Vec::new();
-        tokens
-            .windows(self.n)
-            .map(|window| self.hash_with(window, &mut buffer))
-            .collect()
+        hashes.windows(self.n).map(|w| self.fold(w)).collect()
     }
 
-    /// The hash of one shingle: keyed blake3 over the length-prefixed tokens, truncated.
-    fn hash(&self, tokens: &[&str]) -> u64 {
-        self.hash_with(tokens, &mut Vec::new())
+    /// The hash of one shingle from its tokens' hashes (step 5).
+    fn fold(&self, token_hashes: &[u64]) -> u64 {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let folded = token_hashes
+            .iter()
+            .fold(self.start, |h, &t| (h.rotate_left(23) ^ t).wrapping_mul(K));
+        fmix64(folded ^ token_hashes.len() as u64)
     }
+}
 
-    fn hash_with(&self, tokens: &[&str], buffer: &mut Vec<u8>) -> u64 {
-        buffer.clear();
-        for token in tokens {
-            buffer.extend_from_slice(&(token.len() as u32).to_le_bytes());
-            buffer.extend_from_slice(token.as_bytes());
-        }
-        let digest = blake3::keyed_hash(&self.key, buffer);
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest.as_bytes()[..8]);
-        u64::from_le_bytes(first)
-    }
+/// The finaliser of MurmurHash3 (Appleby): every input bit affects every output bit.
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
 }
 
 /// The tokens of a normalised text under [`SHINGLE_SCHEME`] (steps 2 and 3 of the module
@@ -164,12 +181,51 @@ impl Shingler {
 /// and these split by character classes. A panic would be a bug to report.
 #[must_use]
 pub fn tokens(normalised: &str) -> Vec<&str> {
+    if normalised.is_ascii() {
+        return ascii_tokens(normalised);
+    }
     let words = split(normalised, &Words);
     if words.is_empty() {
         split(normalised, &PunctuationMarks)
     } else {
         words
     }
+}
+
+/// [`tokens`] of ASCII text without the `tokenizers` machinery, which keeps byte alignments
+/// for every split: in ASCII the separators are white space and every punctuation mark
+/// (Unicode `P*` and the symbols listed at `SEPARATORS` are together exactly
+/// `u8::is_ascii_punctuation`), and no character belongs to a script without spaces. The
+/// result is the same as the general path's, which a test checks on random ASCII.
+fn ascii_tokens(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let is_space = |b: u8| char::from(b).is_whitespace();
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let separator = is_space(b) || b.is_ascii_punctuation();
+        match (separator, start) {
+            (true, Some(s)) => {
+                words.push(&text[s..i]);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(&text[s..]);
+    }
+    if words.is_empty() {
+        // Only white space and punctuation: each mark is a token.
+        return bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_punctuation())
+            .map(|(i, _)| &text[i..=i])
+            .collect();
+    }
+    words
 }
 
 /// Pre-tokenizes `text` and returns the splits as slices of it.
@@ -308,7 +364,38 @@ mod tests {
             .iter()
             .map(|h| format!("{h:016x}"))
             .collect();
-        assert_eq!(hashes, ["7871fafda6c1c915", "5b8ceee0c8eb871e"]);
+        assert_eq!(hashes, ["0775c418480c3a46", "14560776acec7760"]);
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_tokenizers_path() {
+        // Random ASCII from an alphabet weighted towards the separators, seeded.
+        let alphabet: Vec<u8> = (0u8..128)
+            .chain(b" \t\n.,!?'\"-_$+<=>^`|~()[]{}".iter().copied())
+            .chain(b"   abcXYZ019".iter().copied())
+            .collect();
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5000 {
+            let len = (next() % 24) as usize;
+            let text: String = (0..len)
+                .map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize]))
+                .collect();
+            let general = {
+                let words = split(&text, &Words);
+                if words.is_empty() {
+                    split(&text, &PunctuationMarks)
+                } else {
+                    words
+                }
+            };
+            assert_eq!(ascii_tokens(&text), general, "{text:?}");
+        }
     }
 
     #[test]

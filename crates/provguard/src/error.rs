@@ -33,6 +33,9 @@ pub enum Error {
     /// A field path given for registration is not valid.
     #[error("field path `{0}` is not valid")]
     FieldPath(String),
+    /// The threads of a parallel scan could not be started.
+    #[error("cannot start the scan's threads: {0}")]
+    Threads(String),
     /// A broken invariant: a bug in provguard.
     #[error("internal error: {0}; please report this as a bug")]
     Bug(String),

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,6 +15,7 @@ use provguard_lineage::{
     Attribution, Composition, Fingerprint, Lineage, MatchKind, NORMALISATION, Origin,
     attribute_texts, normalize::falls_back,
 };
+use rayon::prelude::*;
 use tracing::info_span;
 
 use crate::Error;
@@ -54,6 +56,10 @@ pub struct Scan {
     pub schema: SchemaOptions,
     /// The models the scan does not measure, from an ecosystem file.
     pub ecosystem: Option<Ecosystem>,
+    /// How many threads tag records: one reads and parses while this many tag, and the
+    /// counts are kept in file order, so the report is the same for any number. `Some(1)`
+    /// does everything on the calling thread; `None`, every core this process may use.
+    pub threads: Option<usize>,
 }
 
 impl Scan {
@@ -66,6 +72,7 @@ impl Scan {
             read: ReadOptions::default(),
             schema: SchemaOptions::default(),
             ecosystem: None,
+            threads: None,
         }
     }
 
@@ -135,28 +142,74 @@ impl Scan {
             .as_deref()
             .map(RecordWriter::create)
             .transpose()?;
-        let mut sink = Sink::new(outputs);
+        let sink = Sink::new(outputs);
         let read = ReadOptions {
             keep_raw: self.read.keep_raw || outputs.active(),
             ..self.read.clone()
         };
 
-        let mut next_report = PROGRESS_EVERY;
-        for (index, file) in discovery.files.iter().enumerate() {
-            let _span = info_span!("read", file = %file.display()).entered();
-            progress.file_started(index, file, sizes[index]);
-            let mut reader = provguard_ingest::open(file, &read)?;
-            sink.start(file, reader.format())?;
-            while let Some(event) = reader.next() {
-                let rejected = tally.event(&event, &self.schema)?;
-                sink.event(&event, rejected.as_ref(), reader.preamble())?;
-                if tally.accounting.records_read >= next_report {
-                    next_report = tally.accounting.records_read + PROGRESS_EVERY;
-                    progress.records(tally.accounting.records_read);
+        let threads = self.threads.unwrap_or_else(default_threads).max(1);
+        let mut consumer = Consumer {
+            scan: self,
+            tally,
+            sink,
+            progress,
+            sizes: &sizes,
+            files: &discovery.files,
+            preamble: None,
+            next_report: PROGRESS_EVERY,
+            pool: None,
+        };
+        if threads == 1 {
+            // Everything on this thread.
+            let mut failed = None;
+            read_steps(&discovery.files, &read, |step| match consumer.step(step) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
                 }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
-            progress.file_done(index, sizes[index], tally.accounting.records_read);
+        } else {
+            // One thread reads and parses while a pool of `threads` tags; this thread counts
+            // in order. The channel holds a few chunks, so memory stays flat.
+            consumer.pool = Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("provguard-tag-{i}"))
+                    .build()
+                    .map_err(|e| Error::Threads(e.to_string()))?,
+            );
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Step>(4);
+            std::thread::scope(|scope| -> Result<(), Error> {
+                let (files, read) = (&discovery.files, &read);
+                let reading = std::thread::Builder::new()
+                    .name("provguard-read".to_owned())
+                    .spawn_scoped(scope, move || {
+                        read_steps(files, read, |step| sender.send(step).is_ok())
+                    })
+                    .map_err(|e| Error::Threads(e.to_string()))?;
+                let mut failed = None;
+                for step in &receiver {
+                    if let Err(e) = consumer.step(step) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                // Ends the reading thread's sends, if it is still reading.
+                drop(receiver);
+                let reading = reading
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                failed.map_or(reading, Err)
+            })?;
         }
+        let Consumer {
+            mut tally, sink, ..
+        } = consumer;
         tally.accounting.quarantined = sink.finish()?;
         if let Some(writer) = tally.writer.take() {
             writer.finish()?;
@@ -202,6 +255,176 @@ impl Scan {
             warnings: tally.warnings,
         })
     }
+}
+
+/// What tagging found for one event: the part of a record's work that needs no running
+/// counts, done in parallel ([`tag`]) before the counts take it in order ([`Tally::apply`]).
+enum Tagged {
+    /// Not a record that was read: nothing to compute.
+    Other,
+    /// The schema rejected the record.
+    Rejected(Problem),
+    /// The record's sample and how its texts matched.
+    Admitted(Box<Admitted>),
+}
+
+struct Admitted {
+    sample: schema::Sample,
+    matched: provguard_lineage::RecordMatch,
+    /// The fingerprint of all the record's turns, for the content id.
+    content: Fingerprint,
+    /// A response was fingerprinted raw: normalising would have emptied it.
+    raw_fingerprint: bool,
+}
+
+/// Reads a record's schema and attributes its texts: exact fingerprints first, then shingles
+/// for the texts they left unmatched; the prompt side's shingles are no evidence.
+fn tag(event: &Event, opts: &SchemaOptions, ledger: &Ledger) -> Tagged {
+    let Event::Record(record) = event else {
+        return Tagged::Other;
+    };
+    let sample = match schema::extract(&record.value, opts) {
+        Ok(sample) => sample,
+        Err(e) => return Tagged::Rejected(Problem::from_schema(&record.locator, &e)),
+    };
+    let responses: Vec<&str> = sample.responses.iter().map(|(_, t)| t.as_str()).collect();
+    let context: Vec<&str> = sample
+        .turns
+        .iter()
+        .filter(|t| matches!(t.role, Role::System | Role::User | Role::Tool))
+        .map(|t| t.text.as_str())
+        .collect();
+    let matched = attribute_texts(&responses, &context, ledger, ledger.near_index());
+    let content = Fingerprint::of_parts(
+        sample
+            .turns
+            .iter()
+            .map(|t| (t.role.as_str(), t.text.as_str())),
+    );
+    let raw_fingerprint = responses.iter().any(|t| falls_back(t));
+    Tagged::Admitted(Box::new(Admitted {
+        sample,
+        matched,
+        content,
+        raw_fingerprint,
+    }))
+}
+
+/// How many events are read, tagged and counted together.
+const CHUNK: usize = 512;
+
+/// One step of the reading, in order: a file begins, some of its events, a file ends.
+enum Step {
+    File {
+        index: usize,
+        format: provguard_ingest::InputFormat,
+    },
+    Events {
+        events: Vec<Event>,
+        /// The file's preamble (a CSV header), once read; see [`provguard_ingest::Reader`].
+        preamble: Option<Arc<[u8]>>,
+    },
+    FileDone {
+        index: usize,
+    },
+}
+
+/// Reads `files` in order, handing each step to `step`; stops early when `step` returns
+/// false. Fails when a file cannot be opened.
+fn read_steps(
+    files: &[PathBuf],
+    read: &ReadOptions,
+    mut step: impl FnMut(Step) -> bool,
+) -> Result<(), Error> {
+    for (index, file) in files.iter().enumerate() {
+        let _span = info_span!("read", file = %file.display()).entered();
+        let mut reader = provguard_ingest::open(file, read)?;
+        if !step(Step::File {
+            index,
+            format: reader.format(),
+        }) {
+            return Ok(());
+        }
+        let mut preamble: Option<Arc<[u8]>> = None;
+        loop {
+            let events: Vec<Event> = reader.by_ref().take(CHUNK).collect();
+            if events.is_empty() {
+                break;
+            }
+            if preamble.is_none() {
+                preamble = reader.preamble().map(Arc::from);
+            }
+            let preamble = preamble.clone();
+            if !step(Step::Events { events, preamble }) {
+                return Ok(());
+            }
+        }
+        if !step(Step::FileDone { index }) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Takes the steps of the reading in order: tags each chunk's records (on the pool, if
+/// any), then counts them and writes them aside.
+struct Consumer<'a, 'l, 'o> {
+    scan: &'a Scan,
+    tally: Tally<'l>,
+    sink: Sink<'o>,
+    progress: &'a dyn Progress,
+    sizes: &'a [u64],
+    files: &'a [PathBuf],
+    /// The current file's preamble, once read.
+    preamble: Option<Arc<[u8]>>,
+    next_report: u64,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Consumer<'_, '_, '_> {
+    fn step(&mut self, step: Step) -> Result<(), Error> {
+        match step {
+            Step::File { index, format } => {
+                self.preamble = None;
+                self.progress
+                    .file_started(index, &self.files[index], self.sizes[index]);
+                self.sink.start(&self.files[index], format)?;
+            }
+            Step::Events { events, preamble } => {
+                self.preamble = preamble;
+                let (opts, ledger) = (&self.scan.schema, self.tally.ledger);
+                let tagged: Vec<Tagged> = match &self.pool {
+                    Some(pool) => {
+                        pool.install(|| events.par_iter().map(|e| tag(e, opts, ledger)).collect())
+                    }
+                    None => events.iter().map(|e| tag(e, opts, ledger)).collect(),
+                };
+                for (event, tagged) in events.iter().zip(tagged) {
+                    let rejected = self.tally.apply(event, tagged)?;
+                    self.sink
+                        .event(event, rejected.as_ref(), self.preamble.as_deref())?;
+                    let read = self.tally.accounting.records_read;
+                    if read >= self.next_report {
+                        self.next_report = read + PROGRESS_EVERY;
+                        self.progress.records(read);
+                    }
+                }
+            }
+            Step::FileDone { index } => {
+                self.progress.file_done(
+                    index,
+                    self.sizes[index],
+                    self.tally.accounting.records_read,
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The number of threads a scan uses when it is not told: every core this process may run on.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// How many records are read between two [`Progress::records`] calls.
@@ -311,51 +534,38 @@ impl<'l> Tally<'l> {
         self.content.id()
     }
 
-    /// Counts one event; returns the problem when the schema rejects a record that was read.
-    /// Fails only when the records file cannot be written.
-    fn event(&mut self, event: &Event, opts: &SchemaOptions) -> Result<Option<Problem>, Error> {
-        match event {
-            Event::Record(record) => {
+    /// Counts one event with what [`tag`] found for it; returns the problem when the schema
+    /// rejected a record that was read. Fails only when the records file cannot be written.
+    fn apply(&mut self, event: &Event, tagged: Tagged) -> Result<Option<Problem>, Error> {
+        match (event, tagged) {
+            (Event::Record(_), Tagged::Rejected(problem)) => {
                 self.accounting.records_read += 1;
-                let sample = match schema::extract(&record.value, opts) {
-                    Ok(sample) => sample,
-                    Err(e) => {
-                        self.accounting.rejected += 1;
-                        let problem = Problem::from_schema(&record.locator, &e);
-                        self.problems.push(problem.clone());
-                        return Ok(Some(problem));
-                    }
-                };
+                self.accounting.rejected += 1;
+                self.problems.push(problem.clone());
+                return Ok(Some(problem));
+            }
+            (Event::Record(record), Tagged::Admitted(admitted)) => {
+                let Admitted {
+                    sample,
+                    matched,
+                    content,
+                    raw_fingerprint,
+                } = *admitted;
+                self.accounting.records_read += 1;
                 self.accounting.admitted += 1;
-
-                // Exact fingerprints first, then shingles for the texts they left unmatched;
-                // the prompt side's shingles are no evidence.
-                let responses: Vec<&str> =
-                    sample.responses.iter().map(|(_, t)| t.as_str()).collect();
-                let context: Vec<&str> = sample
-                    .turns
-                    .iter()
-                    .filter(|t| matches!(t.role, Role::System | Role::User | Role::Tool))
-                    .map(|t| t.text.as_str())
-                    .collect();
-                let matched =
-                    attribute_texts(&responses, &context, self.ledger, self.ledger.near_index());
                 self.count_match(matched.kind, matched.confidence);
                 if let Some(writer) = &mut self.writer {
+                    let responses: Vec<&str> =
+                        sample.responses.iter().map(|(_, t)| t.as_str()).collect();
                     writer.write(&record.locator, &matched, &responses, self.ledger.sources())?;
                 }
                 let attribution = matched.attribution;
-                self.content.add(&Fingerprint::of_parts(
-                    sample
-                        .turns
-                        .iter()
-                        .map(|t| (t.role.as_str(), t.text.as_str())),
-                ));
+                self.content.add(&content);
                 self.composition.add(&attribution, sample.curated);
                 self.count_file(&record.locator, &attribution);
 
                 *self.by_schema.entry(sample.schema.as_str()).or_default() += 1;
-                if responses.iter().any(|t| falls_back(t)) {
+                if raw_fingerprint {
                     // Fingerprinted raw: normalising would have emptied the text.
                     *self.flags.entry("raw_fingerprint".to_owned()).or_default() += 1;
                 }
@@ -371,15 +581,18 @@ impl<'l> Tally<'l> {
                     self.check_claim(claim, &attribution, &record.locator);
                 }
             }
-            Event::Rejected(rejection) => {
+            (Event::Record(_), Tagged::Other) => {
+                unreachable!("every record is tagged admitted or rejected")
+            }
+            (Event::Rejected(rejection), _) => {
                 // A file-scope rejection stands for what the rest of the file held: one
                 // rejected unit, since how many records that was cannot be known.
                 self.accounting.records_read += 1;
                 self.accounting.rejected += 1;
                 self.problems.push(Problem::from_rejection(rejection));
             }
-            Event::Blank(_) => self.accounting.blank_lines += 1,
-            Event::Warning(w) => {
+            (Event::Blank(_), _) => self.accounting.blank_lines += 1,
+            (Event::Warning(w), _) => {
                 let mut p = Problem::at(&w.locator, "", &w.message);
                 p.scope = Scope::Record;
                 self.warnings.push(p);
