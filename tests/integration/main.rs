@@ -3,6 +3,7 @@
 
 mod cases;
 mod cli;
+mod cluster_cli;
 mod dynamics_cli;
 mod formats_cli;
 mod html_report;

@@ -74,6 +74,10 @@ pub enum Command {
     /// Check policy files.
     #[command(subcommand)]
     Policy(crate::policy_cmd::PolicyCommand),
+    /// Run a scheduler or an executor of a Ballista cluster that scans datasets too large for
+    /// one machine (`provguard scan --cluster df://HOST:PORT`).
+    #[command(subcommand)]
+    Cluster(crate::cluster_cmd::ClusterCommand),
     /// Set up a folder: a starter policy `provguard-policy.toml` (the default policy) and an
     /// empty ledger folder `.provguard/`.
     ///
@@ -294,6 +298,14 @@ pub struct ScanArgs {
     /// reasons in `<file>.reasons.jsonl` beside each.
     #[arg(long, value_name = "DIR")]
     pub quarantine: Option<PathBuf>,
+
+    /// Run the scan on the Ballista cluster whose scheduler is at `df://HOST:PORT` (see
+    /// `provguard cluster`). Reads flat records only (Alpaca `output`, `completion`,
+    /// `response`, a string `chosen`, `text`) from uncompressed Parquet, JSON Lines, CSV and
+    /// TSV files, which every executor must read at the same paths; problems are located by
+    /// file only.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["admit", "quarantine", "records"])]
+    pub cluster: Option<String>,
 
     /// Write how each admitted record was matched to this JSON Lines file, as the scan goes:
     /// its locator, `match` (exact, near, spliced, none), `lineage.{origin, sources}`,

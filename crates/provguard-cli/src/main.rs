@@ -3,6 +3,7 @@
 //! Exit status: 0 pass or flag, 1 block, 2 when provguard cannot do its job.
 
 mod cli;
+mod cluster_cmd;
 mod config;
 mod generate;
 mod init;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Ledger(command) => ledger_cmd::run(command),
         Command::Query(args) => query_cmd::run(args),
+        Command::Cluster(command) => cluster_cmd::run(command),
         Command::Policy(command) => Ok(policy_cmd::run(command)),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => Ok(generate::completions(args)),

@@ -1,6 +1,7 @@
 //! `provguard scan`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use provguard::dynamics::Ecosystem;
@@ -19,7 +20,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         Some(path) => Some(Ecosystem::load(path).context("cannot use the ecosystem file")?),
         None => None,
     };
-    let mut ledger = Ledger::open(&args.ledger.ledger)
+    let ledger = Ledger::open(&args.ledger.ledger)
         .with_context(|| format!("cannot open the ledger `{}`", args.ledger.ledger.display()))?;
 
     let scan = Scan {
@@ -30,22 +31,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         ecosystem,
         threads: None,
     };
-    let outputs = Outputs {
-        admit: args.admit.clone(),
-        quarantine: args.quarantine.clone(),
-        records: args.records.clone(),
+    let (mut report, mut ledger) = if let Some(url) = &args.cluster {
+        on_cluster(url, &scan, ledger, &args.paths, &args.ledger.ledger)?
+    } else {
+        let report = locally(&scan, &ledger, args)?;
+        (report, ledger)
     };
-    // A progress bar on a terminal only, cleared before anything else is printed.
-    let bar = crate::progress::Bar::on_terminal(output::is_quiet());
-    let observer: &dyn provguard::scan::Progress = match &bar {
-        Some(bar) => bar,
-        None => &(),
-    };
-    let report = scan.run_observed(&ledger, &args.paths, &outputs, observer);
-    if let Some(bar) = &bar {
-        bar.finish();
-    }
-    let mut report = report?;
     unregistered_rule_sources(&mut report, &ledger, &policy_name);
     let recorded = if args.record {
         let recorded = scan
@@ -76,6 +67,45 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_PASS
     })
+}
+
+/// The scan on this machine, with a progress bar on a terminal.
+fn locally(scan: &Scan, ledger: &Ledger, args: &ScanArgs) -> anyhow::Result<Report> {
+    let outputs = Outputs {
+        admit: args.admit.clone(),
+        quarantine: args.quarantine.clone(),
+        records: args.records.clone(),
+    };
+    // A progress bar on a terminal only, cleared before anything else is printed.
+    let bar = crate::progress::Bar::on_terminal(output::is_quiet());
+    let observer: &dyn provguard::scan::Progress = match &bar {
+        Some(bar) => bar,
+        None => &(),
+    };
+    let report = scan.run_observed(ledger, &args.paths, &outputs, observer);
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    Ok(report?)
+}
+
+/// The scan on the Ballista cluster at `url`; gives the ledger back for `--record`.
+fn on_cluster(
+    url: &str,
+    scan: &Scan,
+    ledger: Ledger,
+    paths: &[PathBuf],
+    dir: &Path,
+) -> anyhow::Result<(Report, Ledger)> {
+    let ledger = Arc::new(ledger);
+    let report = provguard_cluster::client::run(url, scan, &ledger, paths)?;
+    // The client's sessions are gone, and with them their handles on the ledger.
+    let ledger = match Arc::try_unwrap(ledger) {
+        Ok(ledger) => ledger,
+        Err(_) => Ledger::open(dir)
+            .with_context(|| format!("cannot open the ledger `{}`", dir.display()))?,
+    };
+    Ok((report, ledger))
 }
 
 /// Warns (on standard error and in the report's `warnings`) of every source the policy's

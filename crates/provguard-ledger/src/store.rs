@@ -906,8 +906,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, LedgerError::ShingleLength { .. }), "{err}");
         assert!(
-            err.to_string()
-                .contains(&format!("{}/5", provguard_lineage::shingle::SHINGLE_SCHEME)),
+            err.to_string().contains(&format!("{SHINGLE_SCHEME}/5")),
             "{err}"
         );
     }

@@ -20,7 +20,7 @@
 //!    one shingle, its whole token sequence;
 //! 5. each token is hashed once with XXH3-64 (the published algorithm, seeded); a shingle's
 //!    hash folds its `n` token hashes in order, `h = (rotl(h, 23) ^ t) * K` from a start
-//!    value, then mixes the result with the `fmix64` finaliser of MurmurHash3, so the same
+//!    value, then mixes the result with the `fmix64` finaliser of `MurmurHash3`, so the same
 //!    tokens in another order or split differently hash apart. The seed and the start value
 //!    are the first and second 8 bytes of blake3's key derivation of `SHINGLE_KEY_CONTEXT`,
 //!    which names this scheme and the normalisation: hashes are the same on every run and
@@ -155,7 +155,7 @@ impl Shingler {
     }
 }
 
-/// The finaliser of MurmurHash3 (Appleby): every input bit affects every output bit.
+/// The finaliser of `MurmurHash3` (Appleby): every input bit affects every output bit.
 fn fmix64(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);

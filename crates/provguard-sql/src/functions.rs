@@ -73,6 +73,23 @@ pub fn register_functions(context: &SessionContext, ledger: Arc<Ledger>) {
     register(context, &Arc::new(LedgerCell::open(ledger)));
 }
 
+/// The functions over `ledger`, for a function registry that is not a `SessionContext` (a
+/// Ballista executor's, or a `SessionState` being built).
+///
+/// ```
+/// use std::sync::Arc;
+/// let dir = tempfile::tempdir()?;
+/// let ledger = provguard_ledger::Ledger::open_or_new(dir.path())?;
+/// let udfs = provguard_sql::functions::udfs(Arc::new(ledger));
+/// let names: Vec<&str> = udfs.iter().map(|f| f.name()).collect();
+/// assert_eq!(names, provguard_sql::functions::FUNCTIONS);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn udfs(ledger: Arc<Ledger>) -> Vec<ScalarUDF> {
+    functions(&Arc::new(LedgerCell::open(ledger)))
+}
+
 /// Registers the functions with the ledger in `dir`, opened when a statement first calls one
 /// of them that needs it (opening loads the ledger's fingerprint index).
 pub(crate) fn register_lazy(context: &SessionContext, dir: PathBuf) {
@@ -80,13 +97,22 @@ pub(crate) fn register_lazy(context: &SessionContext, dir: PathBuf) {
 }
 
 fn register(context: &SessionContext, ledger: &Arc<LedgerCell>) {
-    for kind in [Kind::Fingerprint, Kind::Origin, Kind::Lineage] {
-        context.register_udf(ScalarUDF::new_from_impl(LineageFunction {
-            kind,
-            signature: Signature::string(1, Volatility::Immutable),
-            ledger: Arc::clone(ledger),
-        }));
+    for udf in functions(ledger) {
+        context.register_udf(udf);
     }
+}
+
+fn functions(ledger: &Arc<LedgerCell>) -> Vec<ScalarUDF> {
+    [Kind::Fingerprint, Kind::Origin, Kind::Lineage]
+        .into_iter()
+        .map(|kind| {
+            ScalarUDF::new_from_impl(LineageFunction {
+                kind,
+                signature: Signature::string(1, Volatility::Immutable),
+                ledger: Arc::clone(ledger),
+            })
+        })
+        .collect()
 }
 
 /// The ledger, open or opened on first use.

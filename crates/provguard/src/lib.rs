@@ -17,7 +17,7 @@ pub mod records;
 pub mod register;
 pub mod report;
 pub mod scan;
-mod shares;
+pub mod shares;
 
 pub use error::Error;
 pub use provguard_dynamics as dynamics;

@@ -29,7 +29,7 @@ use crate::report::{
 use crate::shares;
 
 /// Claims that a record declares to mean "written by people".
-const HUMAN_CLAIMS: [&str; 5] = ["human", "people", "person", "annotator", "crowd"];
+pub const HUMAN_CLAIMS: [&str; 5] = ["human", "people", "person", "annotator", "crowd"];
 
 /// How many declaration conflicts a report lists.
 const MAX_LISTED_CONFLICTS: usize = 100;
@@ -160,53 +160,7 @@ impl Scan {
             next_report: PROGRESS_EVERY,
             pool: None,
         };
-        if threads == 1 {
-            // Everything on this thread.
-            let mut failed = None;
-            read_steps(&discovery.files, &read, |step| match consumer.step(step) {
-                Ok(()) => true,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-        } else {
-            // One thread reads and parses while a pool of `threads` tags; this thread counts
-            // in order. The channel holds a few chunks, so memory stays flat.
-            consumer.pool = Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|i| format!("provguard-tag-{i}"))
-                    .build()
-                    .map_err(|e| Error::Threads(e.to_string()))?,
-            );
-            let (sender, receiver) = std::sync::mpsc::sync_channel::<Step>(4);
-            std::thread::scope(|scope| -> Result<(), Error> {
-                let (files, read) = (&discovery.files, &read);
-                let reading = std::thread::Builder::new()
-                    .name("provguard-read".to_owned())
-                    .spawn_scoped(scope, move || {
-                        read_steps(files, read, |step| sender.send(step).is_ok())
-                    })
-                    .map_err(|e| Error::Threads(e.to_string()))?;
-                let mut failed = None;
-                for step in &receiver {
-                    if let Err(e) = consumer.step(step) {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-                // Ends the reading thread's sends, if it is still reading.
-                drop(receiver);
-                let reading = reading
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                failed.map_or(reading, Err)
-            })?;
-        }
+        consumer.drive(&read, threads)?;
         let Consumer {
             mut tally, sink, ..
         } = consumer;
@@ -265,28 +219,45 @@ enum Tagged {
     /// The schema rejected the record.
     Rejected(Problem),
     /// The record's sample and how its texts matched.
-    Admitted(Box<Admitted>),
+    Admitted(Box<TaggedRecord>),
 }
 
-struct Admitted {
-    sample: schema::Sample,
-    matched: provguard_lineage::RecordMatch,
+/// One record read by its schema and attributed: what a scan counts for it.
+#[derive(Debug, Clone)]
+pub struct TaggedRecord {
+    /// The record as its schema reads it.
+    pub sample: schema::Sample,
+    /// How its response side matched the ledger.
+    pub matched: provguard_lineage::RecordMatch,
     /// The fingerprint of all the record's turns, for the content id.
-    content: Fingerprint,
+    pub content: Fingerprint,
     /// A response was fingerprinted raw: normalising would have emptied it.
-    raw_fingerprint: bool,
+    pub raw_fingerprint: bool,
 }
 
-/// Reads a record's schema and attributes its texts: exact fingerprints first, then shingles
-/// for the texts they left unmatched; the prompt side's shingles are no evidence.
-fn tag(event: &Event, opts: &SchemaOptions, ledger: &Ledger) -> Tagged {
-    let Event::Record(record) = event else {
-        return Tagged::Other;
-    };
-    let sample = match schema::extract(&record.value, opts) {
-        Ok(sample) => sample,
-        Err(e) => return Tagged::Rejected(Problem::from_schema(&record.locator, &e)),
-    };
+/// Reads a record by its schema and attributes its texts as a scan does: exact fingerprints
+/// first, then shingles for the texts they left unmatched; the prompt side's shingles are no
+/// evidence. Needs no running counts, so records can be tagged on any thread or machine.
+///
+/// ```no_run
+/// use provguard::ingest::schema::SchemaOptions;
+/// use provguard::ledger::Ledger;
+/// let ledger = Ledger::open(".provguard".as_ref())?;
+/// let record = serde_json::json!({"instruction": "Say hi.", "output": "Hi!"});
+/// let tagged = provguard::scan::tag_record(
+///     record.as_object().unwrap(),
+///     &SchemaOptions::default(),
+///     &ledger,
+/// );
+/// println!("{:?}", tagged.map(|t| t.matched.kind));
+/// # Ok::<(), provguard::Error>(())
+/// ```
+pub fn tag_record(
+    record: &serde_json::Map<String, serde_json::Value>,
+    opts: &SchemaOptions,
+    ledger: &Ledger,
+) -> Result<TaggedRecord, schema::SchemaError> {
+    let sample = schema::extract(record, opts)?;
     let responses: Vec<&str> = sample.responses.iter().map(|(_, t)| t.as_str()).collect();
     let context: Vec<&str> = sample
         .turns
@@ -302,12 +273,23 @@ fn tag(event: &Event, opts: &SchemaOptions, ledger: &Ledger) -> Tagged {
             .map(|t| (t.role.as_str(), t.text.as_str())),
     );
     let raw_fingerprint = responses.iter().any(|t| falls_back(t));
-    Tagged::Admitted(Box::new(Admitted {
+    Ok(TaggedRecord {
         sample,
         matched,
         content,
         raw_fingerprint,
-    }))
+    })
+}
+
+/// [`tag_record`] of an event, if it is a record.
+fn tag(event: &Event, opts: &SchemaOptions, ledger: &Ledger) -> Tagged {
+    let Event::Record(record) = event else {
+        return Tagged::Other;
+    };
+    match tag_record(&record.value, opts, ledger) {
+        Ok(tagged) => Tagged::Admitted(Box::new(tagged)),
+        Err(e) => Tagged::Rejected(Problem::from_schema(&record.locator, &e)),
+    }
 }
 
 /// How many events are read, tagged and counted together.
@@ -382,6 +364,59 @@ struct Consumer<'a, 'l, 'o> {
 }
 
 impl Consumer<'_, '_, '_> {
+    /// Reads the files and takes every step: on this thread when `threads` is 1, else with a
+    /// reading thread and a pool of `threads` taggers.
+    fn drive(&mut self, read: &ReadOptions, threads: usize) -> Result<(), Error> {
+        let files = self.files;
+        if threads == 1 {
+            // Everything on this thread.
+            let mut failed = None;
+            read_steps(files, read, |step| match self.step(step) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        } else {
+            // One thread reads and parses while a pool of `threads` tags; this thread counts
+            // in order. The channel holds a few chunks, so memory stays flat.
+            self.pool = Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("provguard-tag-{i}"))
+                    .build()
+                    .map_err(|e| Error::Threads(e.to_string()))?,
+            );
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Step>(4);
+            std::thread::scope(|scope| -> Result<(), Error> {
+                let reading = std::thread::Builder::new()
+                    .name("provguard-read".to_owned())
+                    .spawn_scoped(scope, move || {
+                        read_steps(files, read, |step| sender.send(step).is_ok())
+                    })
+                    .map_err(|e| Error::Threads(e.to_string()))?;
+                let mut failed = None;
+                for step in &receiver {
+                    if let Err(e) = self.step(step) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                // Ends the reading thread's sends, if it is still reading.
+                drop(receiver);
+                let reading = reading
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                failed.map_or(reading, Err)
+            })?;
+        }
+        Ok(())
+    }
+
     fn step(&mut self, step: Step) -> Result<(), Error> {
         match step {
             Step::File { index, format } => {
@@ -545,7 +580,7 @@ impl<'l> Tally<'l> {
                 return Ok(Some(problem));
             }
             (Event::Record(record), Tagged::Admitted(admitted)) => {
-                let Admitted {
+                let TaggedRecord {
                     sample,
                     matched,
                     content,

@@ -192,19 +192,23 @@ pub struct Judgement {
 
 /// What the gate is told besides the composition.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct GateInput<'a> {
+pub struct GateInput<'a> {
+    /// The model the records will train.
     pub home: &'a str,
+    /// The policy that decides.
     pub policy: &'a Policy,
+    /// The models the scan does not measure, from an ecosystem file.
     pub ecosystem: Option<&'a Ecosystem>,
     /// Records that could not be read.
     pub rejected: u64,
+    /// Strict (CI) mode: any rejected record blocks.
     pub strict: bool,
 }
 
 /// Measures `composition` (of records attributed against `ledger`), models the ecosystem
 /// around the home model and applies the policy: the model and decide stages, shared by
-/// [`crate::Scan`] and [`crate::batch::Tally`].
-pub(crate) fn judge(
+/// [`crate::Scan`], [`crate::batch::Tally`] and the distributed scan of `provguard-cluster`.
+pub fn judge(
     composition: &Composition,
     ledger: &Ledger,
     gate: GateInput<'_>,
