@@ -202,8 +202,8 @@ fn a_scan_on_a_ballista_cluster_reports_what_the_local_scan_reports() {
     register(&ledger, "gpt4-mirror", "synthetic", &[], &mirror);
 
     // The dataset: Alpaca records in four Parquet files (exact, ambiguous, edited and
-    // unregistered answers), and a JSON Lines file of plain texts, Alpaca records and one
-    // record no flat schema reads.
+    // unregistered answers), a JSON Lines file of plain texts, Alpaca records and one
+    // record no flat schema reads, and an empty file.
     let dataset = dir.path().join("dataset");
     std::fs::create_dir(&dataset).unwrap();
     let mut texts: Vec<String> = Vec::new();
@@ -225,6 +225,8 @@ fn a_scan_on_a_ballista_cluster_reports_what_the_local_scan_reports() {
     );
     lines.push(json!({"instruction": "An instruction without an answer."}));
     write_jsonl(&dataset.join("extra.jsonl"), &lines);
+    // An empty file: no records, locally and on the cluster alike.
+    std::fs::write(dataset.join("empty.jsonl"), "").unwrap();
 
     // The cluster: a scheduler and two executors on loopback.
     let ports = free_ports(5);
@@ -331,5 +333,32 @@ fn a_cluster_scan_refuses_chat_records_and_says_to_scan_locally() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("chat records"), "{stderr}");
+    assert!(stderr.contains("scan it locally"), "{stderr}");
+}
+
+#[test]
+fn a_cluster_scan_refuses_paths_the_engine_would_read_as_globs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    register(
+        &ledger,
+        "gpt4",
+        "synthetic",
+        &[],
+        &data("models/gpt4.jsonl"),
+    );
+    // `a*b?.jsonl` as a glob also matches `aXbY.jsonl`, which must not be read in its stead.
+    let records = [json!({"text": "One record."})];
+    write_jsonl(&dir.path().join("a*b?.jsonl"), &records);
+    write_jsonl(&dir.path().join("aXbY.jsonl"), &records);
+    let out = provguard(&ledger)
+        .arg("scan")
+        .arg(dir.path().join("a*b?.jsonl"))
+        .args(["--home", "m", "--cluster", "df://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("glob characters"), "{stderr}");
     assert!(stderr.contains("scan it locally"), "{stderr}");
 }

@@ -115,8 +115,18 @@ pub fn run(
     let skip = [ledger.dir().to_owned()];
     let discovery = provguard::ingest::discover_filtered(paths, &skip, &scan.read.filter)?;
     let mut files = Vec::with_capacity(discovery.files.len());
+    // An empty text file holds no record and no columns to plan by: passed over with the
+    // local scan's warning (an empty Parquet file is the engine's error, as it is locally).
+    let mut warnings = Vec::new();
     for file in &discovery.files {
-        files.push((file.clone(), format_of(file, scan)?));
+        let format = format_of(file, scan)?;
+        if format != Format::Parquet && std::fs::metadata(file).is_ok_and(|m| m.len() == 0) {
+            let mut warning = Problem::at(&Locator::file(file.as_path()), "", "the file is empty");
+            warning.scope = Scope::Record;
+            warnings.push(warning);
+        } else {
+            files.push((file.clone(), format));
+        }
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -129,7 +139,9 @@ pub fn run(
     for batch in &batches {
         counts.add(batch)?;
     }
-    counts.report(scan, ledger, paths, &discovery)
+    let mut report = counts.report(scan, ledger, paths, &discovery)?;
+    report.warnings = warnings;
+    Ok(report)
 }
 
 /// The format of one file, or why a cluster cannot read it.
@@ -140,6 +152,21 @@ fn format_of(file: &Path, scan: &Scan) -> Result<Format, ClusterError> {
     };
     if file == Path::new("-") {
         return Err(unsupported("standard input"));
+    }
+    // The engine's file reader takes its path as a glob: a name with glob characters would
+    // read other files, or none.
+    let absolute = std::fs::canonicalize(file).map_err(|source| ClusterError::Read {
+        file: file.to_owned(),
+        source,
+    })?;
+    if absolute
+        .to_string_lossy()
+        .contains(['*', '?', '[', ']', '{', '}'])
+    {
+        return Err(unsupported(
+            "a path with glob characters (`* ? [ ] { }`), which the cluster's file reader would \
+             expand to other files",
+        ));
     }
     let reader = provguard::ingest::open(file, &scan.read)?;
     if !matches!(reader.compression(), Compression::None) {

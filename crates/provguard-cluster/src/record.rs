@@ -154,7 +154,8 @@ impl ScalarUDFImpl for RecordFunction {
         if ledger != self.id {
             return Err(DataFusionError::Execution(format!(
                 "this executor's ledger `{}` holds other evidence than the client's (id `{}`, \
-                 the client's `{ledger}`); copy the client's ledger to the executor again",
+                 the client's `{ledger}`); copy the client's ledger to the executor and restart it: \
+                 an executor reads its ledger once, when it starts",
                 self.ledger.dir().display(),
                 self.id
             )));
