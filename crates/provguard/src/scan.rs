@@ -796,6 +796,75 @@ mod tests {
     }
 
     #[test]
+    fn the_report_is_the_same_on_one_thread_and_on_many() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open_or_new(&dir.path().join("ledger")).unwrap();
+        let texts: Vec<String> = (0..300)
+            .map(|i| format!("Answer number {i} explains a point in several plain words."))
+            .collect();
+        let registered = dir.path().join("registered.jsonl");
+        let mut lines = String::new();
+        for t in &texts {
+            let _ = writeln!(lines, "{}", serde_json::json!({ "text": t }));
+        }
+        std::fs::write(&registered, lines).unwrap();
+        let source = SourceEntry {
+            name: "model-a".to_owned(),
+            origin: Origin::Synthetic,
+            curated: false,
+        };
+        crate::register(
+            &mut ledger,
+            &source,
+            &[registered],
+            &[],
+            &ReadOptions::default(),
+            &SchemaOptions::default(),
+            &provguard_ledger::FilterOptions::default(),
+        )
+        .unwrap();
+
+        // Two files of more than one chunk each: exact copies, edited copies, unknown texts,
+        // blank lines and records that are rejected, in an order the counts must keep.
+        let mut paths = Vec::new();
+        for f in 0..2 {
+            let mut body = String::new();
+            for i in 0..1300 {
+                let t = &texts[(i * 7 + f) % texts.len()];
+                let line = match i % 6 {
+                    0 => serde_json::json!({ "text": t }).to_string(),
+                    1 => serde_json::json!({ "text": format!("Sure! {t} Hope this helps.") })
+                        .to_string(),
+                    2 => serde_json::json!({ "text": format!("Unrelated note {i} in file {f}.") })
+                        .to_string(),
+                    3 => String::new(),
+                    4 => "{not json".to_owned(),
+                    _ => serde_json::json!({ "text": 42 }).to_string(),
+                };
+                body.push_str(&line);
+                body.push('\n');
+            }
+            let path = dir.path().join(format!("part-{f}.jsonl"));
+            std::fs::write(&path, body).unwrap();
+            paths.push(path);
+        }
+
+        let report = |threads| {
+            let mut scan = Scan::new("m", Policy::default());
+            scan.read.lenient = true;
+            scan.threads = Some(threads);
+            let report = scan.run(&ledger, &paths).unwrap();
+            serde_json::to_value(report).unwrap()
+        };
+        let one = report(1);
+        assert_eq!(one["accounting"]["records_read"], 2 * 1300 - 2 * 217);
+        assert!(one["composition"]["by_match"]["near"].as_u64().unwrap() > 0);
+        for threads in [2, 3] {
+            assert_eq!(report(threads), one, "{threads} threads");
+        }
+    }
+
+    #[test]
     fn progress_is_told_per_file_and_every_so_many_records() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open_or_new(&dir.path().join("ledger")).unwrap();
