@@ -29,9 +29,8 @@ use provguard::ingest::{Compression, InputFormat, Locator, Scope};
 use provguard::ledger::{Ledger, SourceEntry};
 use provguard::lineage::{Attribution, Composition, Lineage, MatchKind, NORMALISATION, SourceId};
 use provguard::report::{
-    Accounting, AmbiguousReport, Baseline, CandidateSet, CompositionReport, DeclaredReport,
-    FileComposition, Inputs, MAX_LISTED_PROBLEMS, MatchCounts, OriginCount, Problem, Report,
-    SCHEMA_VERSION, SourceCount,
+    Accounting, Baseline, CompositionReport, DeclaredReport, FileComposition, Inputs,
+    MAX_LISTED_PROBLEMS, MatchCounts, Problem, Report, SCHEMA_VERSION,
 };
 use provguard::{Scan, shares};
 
@@ -721,51 +720,7 @@ impl<'l> Counts<'l> {
 
     /// The composition as the local scan reports it.
     fn composition_report(&mut self, sources: &[SourceEntry]) -> CompositionReport {
-        let c = &self.composition;
-        let count = |records: u64| OriginCount {
-            records,
-            share: c.share(records as f64),
-        };
-        let by_origin = BTreeMap::from([
-            ("human", count(c.human)),
-            ("synthetic", count(c.synthetic)),
-            ("unknown", count(c.unknown)),
-            ("ambiguous", count(c.ambiguous)),
-        ]);
-        let by_source = c
-            .by_source
-            .iter()
-            .map(|(id, t)| {
-                let s = &sources[*id as usize];
-                let entry = SourceCount {
-                    origin: s.origin.as_str(),
-                    records: t.records,
-                    weight: t.weight,
-                    share: c.share(t.weight),
-                    curated: (t.weight > 0.0).then(|| t.curated_weight / t.weight),
-                };
-                (s.name.clone(), entry)
-            })
-            .collect();
-        let mut candidates: Vec<CandidateSet> = c
-            .ambiguous_sets
-            .iter()
-            .map(|(ids, records)| CandidateSet {
-                sources: ids
-                    .iter()
-                    .map(|id| sources[*id as usize].name.clone())
-                    .collect(),
-                records: *records,
-            })
-            .collect();
-        candidates.sort_by(|a, b| b.records.cmp(&a.records).then(a.sources.cmp(&b.sources)));
         CompositionReport {
-            by_origin,
-            by_source,
-            ambiguous: AmbiguousReport {
-                records: c.ambiguous,
-                candidates,
-            },
             by_schema: std::mem::take(&mut self.by_schema),
             flags: std::mem::take(&mut self.flags),
             partial_matches: self.partial,
@@ -776,6 +731,7 @@ impl<'l> Counts<'l> {
             },
             by_match: std::mem::take(&mut self.by_match),
             by_file: std::mem::take(&mut self.by_file),
+            ..CompositionReport::of(&self.composition, sources)
         }
     }
 }

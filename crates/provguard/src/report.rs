@@ -10,7 +10,8 @@ use provguard_dynamics::ModelAnalysis;
 use provguard_gate::{Level, Policy, Reason};
 use provguard_ingest::schema::SchemaError;
 use provguard_ingest::{Discovery, Locator, Scope};
-use provguard_ledger::RecordedScan;
+use provguard_ledger::{RecordedScan, SourceEntry};
+use provguard_lineage::Composition;
 use serde::Serialize;
 
 /// Version of the report's layout; `schemas/report.schema.json` describes it.
@@ -199,6 +200,61 @@ pub struct CompositionReport {
     /// The admitted records of each file by origin and by source, so that a limit crossed
     /// can be traced to the files that cross it.
     pub by_file: BTreeMap<String, FileComposition>,
+}
+
+impl CompositionReport {
+    /// The counts of `composition` by origin and by source, and its ambiguous records with
+    /// their candidate sets (most records first), named by `sources`; the other parts empty,
+    /// for the scan that counted them to fill in.
+    #[must_use]
+    pub fn of(c: &Composition, sources: &[SourceEntry]) -> Self {
+        let count = |records: u64| OriginCount {
+            records,
+            share: c.share(records as f64),
+        };
+        let by_origin = BTreeMap::from([
+            ("human", count(c.human)),
+            ("synthetic", count(c.synthetic)),
+            ("unknown", count(c.unknown)),
+            ("ambiguous", count(c.ambiguous)),
+        ]);
+        let by_source = c
+            .by_source
+            .iter()
+            .map(|(id, t)| {
+                let s = &sources[*id as usize];
+                let entry = SourceCount {
+                    origin: s.origin.as_str(),
+                    records: t.records,
+                    weight: t.weight,
+                    share: c.share(t.weight),
+                    curated: (t.weight > 0.0).then(|| t.curated_weight / t.weight),
+                };
+                (s.name.clone(), entry)
+            })
+            .collect();
+        let mut candidates: Vec<CandidateSet> = c
+            .ambiguous_sets
+            .iter()
+            .map(|(ids, records)| CandidateSet {
+                sources: ids
+                    .iter()
+                    .map(|id| sources[*id as usize].name.clone())
+                    .collect(),
+                records: *records,
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.records.cmp(&a.records).then(a.sources.cmp(&b.sources)));
+        Self {
+            by_origin,
+            by_source,
+            ambiguous: AmbiguousReport {
+                records: c.ambiguous,
+                candidates,
+            },
+            ..Self::default()
+        }
+    }
 }
 
 /// The admitted records of one file.
